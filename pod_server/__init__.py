@@ -1,0 +1,66 @@
+"""pod-server: a Solid pod server for commons-based peer-production communities.
+
+``create_app(settings)`` wires the application in plain Python; see docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from pod_server.config import Settings, from_env
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the Flask app. Without ``settings``, read them from the ``POD_SERVER_*`` environment."""
+    from pod_server.access.decision import AllowAll
+    from pod_server.http import cors, ldp, problem
+    from pod_server.ldp.identifiers import IdentifierMap
+    from pod_server.ldp.operations import Context
+    from pod_server.rdf.limits import RdfLimits
+    from pod_server.store.factory import open_backend
+    from pod_server.store.resource_store import ResourceStore
+
+    settings = settings.replace(**overrides) if settings else from_env(**overrides)
+    if settings.backend != "memory":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    app = Flask(__name__)
+    app.config["POD_SERVER_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+
+    ids = IdentifierMap(
+        settings.base_url,
+        single_pod=settings.single_pod,
+        subdomains=settings.subdomains,
+        max_path_length=settings.max_path_length,
+    )
+    limits = RdfLimits(
+        max_bytes=settings.max_rdf_bytes,
+        max_triples=settings.max_triples,
+        max_literal_bytes=settings.max_literal_bytes,
+        max_jsonld_depth=settings.max_jsonld_depth,
+    )
+    backend = open_backend(settings)
+    store = ResourceStore(backend, ids, limits)
+    app.extensions["pod_server.store"] = store
+
+    problem.init_app(app)
+    cors.init_app(app)
+    ldp.init_app(
+        app,
+        ldp.LdpServices(
+            context=Context(store, settings.default_page_size),
+            ids=ids,
+            access=AllowAll(),
+            max_body_bytes=settings.max_body_bytes,
+            default_page_size=settings.default_page_size,
+        ),
+    )
+    return app
+
+
+__all__ = ["Settings", "__version__", "create_app"]

@@ -1,0 +1,158 @@
+"""Settings: the only module that reads the environment.
+
+Every setting has a ``POD_SERVER_*`` variable and (for ``serve`` and the operator commands) a
+command-line flag of the same name. Components receive plain values from a :class:`Settings`;
+none of them reads ``os.environ``. Secrets are wrapped in :class:`Secret` so they never print.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pod_server.errors import PodError
+
+PREFIX = "POD_SERVER_"
+BACKENDS = ("filesystem", "sql", "memory")
+
+
+class ConfigError(PodError):
+    """A setting has a value the server cannot run with. Raised at start-up, never per request."""
+
+
+class Secret:
+    """A string that does not show itself in ``repr``, ``str``, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"expected a yes/no value such as 1 or 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server can be told. Defaults give a working server on localhost:3000."""
+
+    base_url: str = "http://localhost:3000/"
+    host: str = "127.0.0.1"
+    port: int = 3000
+    data_dir: Path = Path("data")
+    backend: str = "filesystem"
+    database_url: str | None = None
+    single_pod: bool = False
+    subdomains: bool = False
+
+    # Limits (each answered with a clear 413 or 400/414).
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_rdf_bytes: int = 8 * 1024 * 1024
+    max_path_length: int = 1024
+    max_triples: int = 500_000
+    max_literal_bytes: int = 1024 * 1024
+    max_jsonld_depth: int = 64
+    default_page_size: int = 1000
+
+    # Operators.
+    log_level: str = "INFO"
+    access_log: bool = True
+    metrics: bool = False
+    metrics_token: Secret | None = None
+    trusted_contexts: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(f"base_url must be an absolute http(s) URL such as http://localhost:3000/, got {self.base_url!r}")
+        if not self.base_url.endswith("/"):
+            object.__setattr__(self, "base_url", self.base_url + "/")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.single_pod and self.subdomains:
+            raise ConfigError("single_pod and subdomains cannot be combined: a single pod has no subdomains")
+
+    @property
+    def sql_url(self) -> str:
+        """The database for the SQL backend and server metadata: SQLite in the data folder by default."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'pod-server.sqlite3').resolve()}"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_COERCE: dict[str, Callable[[str], Any]] = {
+    "base_url": str,
+    "host": str,
+    "port": int,
+    "data_dir": Path,
+    "backend": str,
+    "database_url": str,
+    "single_pod": _bool,
+    "subdomains": _bool,
+    "max_body_bytes": int,
+    "max_rdf_bytes": int,
+    "max_path_length": int,
+    "max_triples": int,
+    "max_literal_bytes": int,
+    "max_jsonld_depth": int,
+    "default_page_size": int,
+    "log_level": str,
+    "access_log": _bool,
+    "metrics": _bool,
+    "metrics_token": Secret,
+    "trusted_contexts": lambda v: tuple(x for x in v.split() if x),
+}
+
+
+def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from ``POD_SERVER_*`` variables, then apply ``overrides`` (CLI flags).
+
+    ``overrides`` whose value is ``None`` are ignored, so unset flags fall back to the environment.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, coerce in _COERCE.items():
+        raw = env.get(PREFIX + name.upper())
+        if raw is None:
+            continue
+        try:
+            values[name] = coerce(raw)
+        except (ValueError, ConfigError) as exc:
+            raise ConfigError(f"{PREFIX}{name.upper()}: {exc}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "port" in values and "base_url" not in values:
+        values["base_url"] = f"http://localhost:{values['port']}/"
+    return Settings(**values)
+
+
+__all__ = ["BACKENDS", "ConfigError", "Secret", "Settings", "from_env"]

@@ -1,0 +1,141 @@
+"""Flask request -> :class:`~pod_server.ldp.model.Operation`. The only place that reads ``flask.request``
+for the LDP routes."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from flask import Request
+from werkzeug.http import parse_date
+
+from pod_server.errors import BadRequest, PayloadTooLarge
+from pod_server.ldp.identifiers import IdentifierMap
+from pod_server.ldp.model import Body, Conditions, Operation, Page
+from pod_server.rdf import formats
+
+_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
+_PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))')
+_MAX_MEMBERS = re.compile(r'max-member-count\s*=\s*"?(\d+)"?')
+
+BODY_METHODS = frozenset({"PUT", "POST", "PATCH"})
+
+
+def raw_path(request: Request) -> str:
+    """The request path exactly as sent (still percent-encoded), without the query."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        if "://" in raw.split("?", 1)[0]:  # absolute-form request target (RFC 9112 §3.2.2)
+            raw = "/" + raw.split("://", 1)[1].split("/", 1)[-1] if "/" in raw.split("://", 1)[1] else "/"
+        return raw.split("?", 1)[0].split("#", 1)[0] or "/"
+    path_info = request.environ.get("PATH_INFO", "/")
+    return quote(path_info.encode("latin-1").decode("utf-8", "replace"), safe="/-._~!$&'()*+,;=:@%")
+
+
+def link_types(header: str | None) -> frozenset[str]:
+    """The targets of ``rel="type"`` links in a Link header (RFC 8288)."""
+    if not header:
+        return frozenset()
+    found = set()
+    for match in _LINK.finditer(header):
+        target, params = match.group(1), match.group(2)
+        for p in _PARAM.finditer(params):
+            if p.group(1).lower() == "rel":
+                rels = (p.group(2) if p.group(2) is not None else p.group(3) or "").split()
+                if "type" in rels:
+                    found.add(target.strip())
+    return frozenset(found)
+
+
+def _etags(header: str | None) -> tuple[str, ...] | None:
+    if header is None:
+        return None
+    header = header.strip()
+    if header == "*":
+        return ("*",)
+    tags = []
+    for part in header.split(","):
+        part = part.strip()
+        if part.startswith("W/"):
+            part = part[2:]
+        if len(part) >= 2 and part.startswith('"') and part.endswith('"'):
+            tags.append(part[1:-1])
+        elif part:
+            raise BadRequest(f"malformed entity tag {part!r}: entity tags are quoted, e.g. \"abc\"")
+    return tuple(tags)
+
+
+def _date(header: str | None) -> float | None:
+    if not header:
+        return None
+    parsed = parse_date(header)
+    return parsed.timestamp() if parsed else None
+
+
+def conditions(request: Request) -> Conditions:
+    h = request.headers
+    return Conditions(
+        if_match=_etags(h.get("If-Match")),
+        if_none_match=_etags(h.get("If-None-Match")),
+        if_modified_since=_date(h.get("If-Modified-Since")),
+        if_unmodified_since=_date(h.get("If-Unmodified-Since")),
+    )
+
+
+def _page(request: Request, path: str, default_size: int) -> Page | None:
+    if not path.endswith("/") or request.method not in {"GET", "HEAD"}:
+        return None
+    args = request.args
+    size_arg = args.get("page-size")
+    if size_arg is not None or "page-after" in args:
+        try:
+            size = int(size_arg) if size_arg is not None else default_size
+        except ValueError:
+            raise BadRequest("page-size must be a whole number, e.g. ?page-size=100") from None
+        if size < 1:
+            raise BadRequest("page-size must be at least 1")
+        after = args.get("page-after")
+        return Page(size=size, after=(path + after) if after else None)
+    prefer = request.headers.get("Prefer", "")
+    match = _MAX_MEMBERS.search(prefer)
+    if match:
+        return Page(size=max(1, int(match.group(1))))
+    return None
+
+
+def read_body(request: Request, max_bytes: int) -> bytes:
+    declared = request.content_length
+    if declared is not None and declared > max_bytes:
+        raise PayloadTooLarge(f"the body is {declared} bytes; this server accepts at most {max_bytes}")
+    data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"the body is larger than the {max_bytes} bytes this server accepts")
+    return data
+
+
+def to_operation(request: Request, ids: IdentifierMap, *, max_body_bytes: int, default_page_size: int) -> Operation:
+    path = ids.to_path(request.host, raw_path(request))
+    method = request.method.upper()
+    body = None
+    if method in BODY_METHODS:
+        data = read_body(request, max_body_bytes)
+        body = Body(data, request.headers.get("Content-Type", ""))
+    accept = request.headers.get("Accept", "*/*")
+    profile = formats.accept_params(accept, formats.JSONLD).get("profile")
+    slug = request.headers.get("Slug")
+    return Operation(
+        method=method,
+        path=path,
+        url=ids.to_url(path),
+        accept=accept,
+        conditions=conditions(request),
+        body=body,
+        slug=slug,
+        link_types=link_types(request.headers.get("Link")),
+        range=request.headers.get("Range"),
+        page=_page(request, path, default_page_size),
+        jsonld_profile=profile,
+    )
+
+
+__all__ = ["conditions", "link_types", "raw_path", "read_body", "to_operation"]

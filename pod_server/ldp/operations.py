@@ -1,0 +1,263 @@
+"""One function per HTTP method: ``fn(operation, context) -> Result``.
+
+The functions translate an :class:`~pod_server.ldp.model.Operation` into calls on the
+:class:`~pod_server.store.resource_store.ResourceStore` and choose the representation
+(content negotiation, ranges, pages). They never touch Flask.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rdflib import Graph, URIRef
+
+from pod_server.errors import (
+    BadRequest,
+    Conflict,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    RangeNotSatisfiable,
+    UnsupportedMediaType,
+)
+from pod_server.ldp import conditions
+from pod_server.ldp.containers import container_turtle
+from pod_server.ldp.identifiers import STORAGE_DESCRIPTION, subject_of
+from pod_server.ldp.model import Operation, Result
+from pod_server.rdf import formats
+from pod_server.rdf.convert import parse, serialize
+from pod_server.rdf.patch import parse_patch
+from pod_server.store.backend import Meta
+from pod_server.store.resource_store import ResourceStore, _TRUSTED
+from pod_server.vocab import LDP, PIM, RDF
+
+PATCH_TYPES = (formats.N3, formats.SPARQL_UPDATE)
+CONTAINER_TYPES = frozenset({str(LDP.BasicContainer), str(LDP.Container)})
+
+
+@dataclass(frozen=True)
+class Context:
+    store: ResourceStore
+    default_page_size: int = 1000
+
+
+Handler = Callable[[Operation, Context], Result]
+
+
+# -- reading -----------------------------------------------------------------------------------
+def get(op: Operation, ctx: Context) -> Result:
+    store = ctx.store
+    if store.ids.storage_description(op.path) == op.path:
+        return _storage_description(op, ctx)
+    try:
+        meta = store.stat(op.path)
+    except NotFound:
+        found = subject_of(op.path)
+        if found is not None and found[1] == "describedby" and _exists(store, found[0]):
+            # Solid Protocol §4.3: every resource has a description resource; until a client
+            # writes one, it is empty.
+            return _rdf_result(op, Graph(), None)
+        raise
+    try:
+        conditions.evaluate(op.conditions, meta, safe=True)
+    except conditions.NotModified:
+        return Result(304, meta=meta)
+    if meta.is_container:
+        return _get_container(op, ctx, meta)
+    stored = store.read(op.path)
+    if formats.is_rdf(stored.meta.content_type):
+        chosen = _negotiate_rdf(op.accept)
+        if chosen == formats.TURTLE:
+            return _bytes_result(op, stored.meta, stored.body, formats.TURTLE)
+        graph = parse(stored.body, formats.TURTLE, op.url, _TRUSTED)
+        return _rdf_result(op, graph, stored.meta, chosen)
+    if formats.negotiate(op.accept, [formats.essence(stored.meta.content_type) or "application/octet-stream"]) is None:
+        raise NotAcceptable(
+            f"this resource is only available as {stored.meta.content_type}; add it (or */*) to Accept"
+        )
+    return _bytes_result(op, stored.meta, stored.body, stored.meta.content_type)
+
+
+def _exists(store: ResourceStore, path: str) -> bool:
+    try:
+        store.stat(path)
+    except NotFound:
+        return False
+    return True
+
+
+def _negotiate_rdf(accept: str) -> str:
+    chosen = formats.negotiate(accept, formats.WRITABLE)
+    if chosen is None:
+        raise NotAcceptable(
+            "this RDF source is available as " + ", ".join(formats.WRITABLE) + "; ask for one of them in Accept"
+        )
+    return chosen
+
+
+def _get_container(op: Operation, ctx: Context, meta: Meta) -> Result:
+    store = ctx.store
+    chosen = _negotiate_rdf(op.accept)
+    page = op.page
+    view = store.read_container(
+        op.path, after=page.after if page else None, limit=page.size if page else None
+    )
+    body = container_turtle(view, store.ids.to_url)
+    result: Result
+    if chosen == formats.TURTLE:
+        result = Result(200, meta=view.meta, body=body, content_type=formats.TURTLE)
+    else:
+        graph = parse(body, formats.TURTLE, op.url, _TRUSTED)
+        result = _rdf_result(op, graph, view.meta, chosen)
+    if page is not None:
+        result.headers["Preference-Applied"] = f'return=representation; max-member-count="{page.size}"'
+        result.link(str(LDP.Page), "type")
+        if view.next_after is not None:
+            after = view.next_after.rstrip("/").rsplit("/", 1)[-1] + ("/" if view.next_after.endswith("/") else "")
+            result.link(f"{store.ids.to_url(op.path)}?page-size={page.size}&page-after={after}", "next")
+    return result
+
+
+def _rdf_result(op: Operation, graph: Graph, meta: Meta | None, chosen: str | None = None) -> Result:
+    chosen = chosen or _negotiate_rdf(op.accept)
+    body = serialize(graph, chosen, op.url, jsonld_profile=op.jsonld_profile if chosen == formats.JSONLD else None)
+    return Result(200, meta=meta, body=body, content_type=chosen)
+
+
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+def _bytes_result(op: Operation, meta: Meta, body: bytes, content_type: str) -> Result:
+    """Stored bytes as they are, honouring a single byte range (RFC 9110 §14)."""
+    if op.range and op.method == "GET":
+        match = _RANGE.match(op.range)
+        if match and (match.group(1) or match.group(2)):
+            size = len(body)
+            first, last = match.group(1), match.group(2)
+            if first:
+                start = int(first)
+                end = min(int(last), size - 1) if last else size - 1
+                if last and int(last) < start:
+                    raise BadRequest("the Range header's last byte is before its first")
+            else:
+                suffix = int(last)
+                start, end = max(0, size - suffix), size - 1
+                if suffix == 0:
+                    raise RangeNotSatisfiable("a suffix range of 0 bytes selects nothing", size=size)
+            if start >= size:
+                raise RangeNotSatisfiable(f"the resource has {size} bytes; the range starts after its end", size=size)
+            result = Result(206, meta=meta, body=body[start : end + 1], content_type=content_type)
+            result.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            return result
+        # RFC 9110 §14.2: a Range we do not support (several ranges, other units) may be ignored.
+    return Result(200, meta=meta, body=body, content_type=content_type)
+
+
+def _storage_description(op: Operation, ctx: Context) -> Result:
+    """Solid Protocol §4.1: the storage description resource of the storage holding ``op.path``."""
+    ids = ctx.store.ids
+    root = ids.storage_root(op.path)
+    assert root is not None
+    if not _exists(ctx.store, root):
+        raise NotFound(f"the storage {ids.to_url(root)} does not exist")
+    graph = Graph()
+    graph.add((URIRef(ids.to_url(root)), RDF.type, PIM.Storage))
+    return _rdf_result(op, graph, None)
+
+
+def head(op: Operation, ctx: Context) -> Result:
+    return get(op, ctx)
+
+
+def options(op: Operation, ctx: Context) -> Result:
+    try:
+        meta = ctx.store.stat(op.path)
+    except NotFound:
+        meta = None
+    return Result(204, meta=meta)
+
+
+# -- writing -----------------------------------------------------------------------------------
+def _require_body(op: Operation) -> tuple[bytes, str]:
+    if op.body is None or not op.body.content_type:
+        # Solid Protocol §5.3: servers MUST reject PUT, POST and PATCH without Content-Type with 400.
+        raise BadRequest(
+            "send a Content-Type header: text/turtle, application/ld+json, ... for RDF, or any type for a file"
+        )
+    return op.body.data, op.body.content_type
+
+
+def _checker(op: Operation) -> Callable[[Meta | None], None]:
+    def check(meta: Meta | None) -> None:
+        conditions.evaluate(op.conditions, meta, safe=False)
+
+    return check
+
+
+def put(op: Operation, ctx: Context) -> Result:
+    data, content_type = _require_body(op)
+    wants_container = bool(op.link_types & CONTAINER_TYPES)
+    if wants_container and not op.path.endswith("/"):
+        raise Conflict("a container's URL must end with '/'; add it, or drop the ldp:BasicContainer Link")
+    written = ctx.store.put(op.path, data, content_type, op.url, check=_checker(op))
+    if written.created:
+        return Result(201, meta=written.meta, location=op.path)
+    return Result(204, meta=written.meta)
+
+
+def post(op: Operation, ctx: Context) -> Result:
+    data, content_type = _require_body(op)
+    store = ctx.store
+    if not op.path.endswith("/"):
+        if _exists(store, op.path):
+            raise MethodNotAllowed(
+                "POST creates resources inside a container; this is a document",
+                allow=("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"),
+            )
+        raise NotFound(f"{op.url} does not exist")
+    try:
+        conditions.evaluate(op.conditions, store.stat(op.path), safe=False)
+    except NotFound:
+        raise NotFound(f"the container {op.url} does not exist; create it first with PUT") from None
+    meta = store.create_child(
+        op.path,
+        data,
+        content_type,
+        slug=op.slug,
+        as_container=bool(op.link_types & CONTAINER_TYPES),
+        base_of=store.ids.to_url,
+    )
+    return Result(201, meta=meta, location=meta.path)
+
+
+def patch(op: Operation, ctx: Context) -> Result:
+    data, content_type = _require_body(op)
+    if formats.essence(content_type) not in PATCH_TYPES:
+        raise UnsupportedMediaType(
+            f"PATCH takes {' or '.join(PATCH_TYPES)}; to replace the whole resource, use PUT"
+        )
+    parsed = parse_patch(data, content_type, op.url)
+    written = ctx.store.patch(op.path, parsed, op.url, check=_checker(op))
+    if written.created:
+        return Result(201, meta=written.meta, location=op.path)
+    return Result(204, meta=written.meta)
+
+
+def delete(op: Operation, ctx: Context) -> Result:
+    ctx.store.delete(op.path, check=_checker(op))
+    return Result(204)
+
+
+HANDLERS: dict[str, Handler] = {
+    "GET": get,
+    "HEAD": head,
+    "OPTIONS": options,
+    "PUT": put,
+    "POST": post,
+    "PATCH": patch,
+    "DELETE": delete,
+}
+
+__all__ = ["HANDLERS", "Context", "Handler"]

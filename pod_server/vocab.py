@@ -1,0 +1,124 @@
+"""RDF vocabularies used in code, as rdflib ``DefinedNamespace`` classes with ``_fail = True``.
+
+A typo such as ``SOLID.storageDescripton`` raises ``AttributeError`` at import or call time
+instead of silently matching nothing. Never write a vocabulary IRI as a string in code.
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, XSD, DefinedNamespace
+
+__all__ = ["ACL", "DCTERMS", "FOAF", "LDP", "PIM", "RDF", "SOLID", "STAT", "XSD", "media_type_class"]
+
+
+class LDP(DefinedNamespace):
+    """Linked Data Platform, http://www.w3.org/ns/ldp# (Solid Protocol §4.2, §5.3)."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/ldp#")
+
+    Resource: URIRef
+    RDFSource: URIRef
+    NonRDFSource: URIRef
+    Container: URIRef
+    BasicContainer: URIRef
+    DirectContainer: URIRef
+    IndirectContainer: URIRef
+    contains: URIRef
+    inbox: URIRef
+    Page: URIRef
+    PreferContainment: URIRef
+    PreferMinimalContainer: URIRef
+    PreferMembership: URIRef
+    constrainedBy: URIRef
+
+
+class SOLID(DefinedNamespace):
+    """Solid terms, http://www.w3.org/ns/solid/terms# (Solid Protocol §2, §5.3.1, §4.1)."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/solid/terms#")
+
+    storageDescription: URIRef
+    owner: URIRef
+    oidcIssuer: URIRef
+    InsertDeletePatch: URIRef
+    Patch: URIRef
+    where: URIRef
+    inserts: URIRef
+    deletes: URIRef
+    publicTypeIndex: URIRef
+    privateTypeIndex: URIRef
+    TypeIndex: URIRef
+    ListedDocument: URIRef
+    UnlistedDocument: URIRef
+    TypeRegistration: URIRef
+    forClass: URIRef
+    instance: URIRef
+    instanceContainer: URIRef
+    storageQuota: URIRef
+    storageUsage: URIRef
+
+
+class PIM(DefinedNamespace):
+    """Workspace vocabulary, http://www.w3.org/ns/pim/space# (Solid Protocol §4.1: pim:Storage)."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/pim/space#")
+
+    Storage: URIRef
+    storage: URIRef
+    preferencesFile: URIRef
+    ConfigurationFile: URIRef
+
+
+class STAT(DefinedNamespace):
+    """POSIX stat terms, http://www.w3.org/ns/posix/stat# (Solid Protocol §5.2 contained-resource metadata)."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/posix/stat#")
+
+    size: URIRef
+    mtime: URIRef
+
+
+class ACL(DefinedNamespace):
+    """Web Access Control, http://www.w3.org/ns/auth/acl#."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/auth/acl#")
+
+    Authorization: URIRef
+    AuthenticatedAgent: URIRef
+    Read: URIRef
+    Write: URIRef
+    Append: URIRef
+    Control: URIRef
+    Access: URIRef
+    accessTo: URIRef
+    default: URIRef
+    agent: URIRef
+    agentClass: URIRef
+    agentGroup: URIRef
+    origin: URIRef
+    mode: URIRef
+    condition: URIRef
+    ClientCondition: URIRef
+    IssuerCondition: URIRef
+    client: URIRef
+    issuer: URIRef
+
+
+_IANA = "http://www.w3.org/ns/iana/media-types/"
+
+
+def media_type_class(content_type: str) -> URIRef:
+    """The class a contained resource gets for its media type (Solid Protocol §5.2):
+    ``text/turtle`` becomes ``<http://www.w3.org/ns/iana/media-types/text/turtle#Resource>``."""
+    essence = content_type.split(";", 1)[0].strip().lower()
+    return URIRef(f"{_IANA}{essence}#Resource")
+
+
+# Keep these names importable from here so callers have one place for vocabularies.
+_reexports = (DCTERMS, FOAF, RDF, XSD)
