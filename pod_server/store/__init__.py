@@ -1,0 +1,1 @@
+"""Storage: the ResourceStore (Solid rules) over a Backend (bytes and metadata)."""
