@@ -16,8 +16,9 @@ __version__ = "0.1.0"
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the Flask app. Without ``settings``, read them from the ``POD_SERVER_*`` environment."""
+    from pod_server.http import metrics
     from pod_server.access.decision import AllowAll
-    from pod_server.http import cors, ldp, problem
+    from pod_server.http import access_log, cors, ldp, problem
     from pod_server.ldp.identifiers import IdentifierMap
     from pod_server.ldp.operations import Context
     from pod_server.rdf.limits import RdfLimits
@@ -30,7 +31,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app = Flask(__name__)
     app.config["POD_SERVER_SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
 
     ids = IdentifierMap(
         settings.base_url,
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     store = ResourceStore(backend, ids, limits)
     app.extensions["pod_server.store"] = store
 
+    access_log.init_app(app, settings)  # first: its request id exists for every later hook
+    metrics.init_app(app, settings)
     problem.init_app(app)
     cors.init_app(app)
     ldp.init_app(

@@ -78,6 +78,8 @@ def serve(workers: int | None, threads: int, dev: bool, **flags: Any) -> None:
     settings = load_settings(**flags)
     from pod_server import create_app
 
+    # Build the app once here, before any worker starts: bad settings fail fast with one message,
+    # and the backend runs its migrations or crash recovery once instead of racing in each worker.
     app = create_app(settings)
     click.echo(
         f"pod-server serving {settings.base_url} (backend {settings.backend}, data {settings.data_dir})"
@@ -87,6 +89,7 @@ def serve(workers: int | None, threads: int, dev: bool, **flags: Any) -> None:
         return
     from pod_server.gunicorn import run
 
+    app.extensions["pod_server.store"].backend.close()  # each worker opens its own
     if workers is None:
         workers = 1 if settings.backend == "memory" else 2
     if settings.backend == "memory" and workers > 1:

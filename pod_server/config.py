@@ -19,6 +19,7 @@ from pod_server.errors import PodError
 
 PREFIX = "POD_SERVER_"
 BACKENDS = ("filesystem", "sql", "memory")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(PodError):
@@ -87,17 +88,29 @@ class Settings:
     access_log: bool = True
     metrics: bool = False
     metrics_token: Secret | None = None
+    # Where worker processes keep their metric values (prometheus-client multiprocess mode);
+    # see ``multiprocess_metrics_dir`` for the default.
+    metrics_dir: Path | None = None
     trusted_contexts: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ConfigError(f"base_url must be an absolute http(s) URL such as http://localhost:3000/, got {self.base_url!r}")
+            raise ConfigError(
+                "base_url must be an absolute http(s) URL such as http://localhost:3000/, "
+                f"got {self.base_url!r}"
+            )
         if not self.base_url.endswith("/"):
             object.__setattr__(self, "base_url", self.base_url + "/")
         if self.backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.metrics_dir is not None:
+            object.__setattr__(self, "metrics_dir", Path(self.metrics_dir))
+        level = str(self.log_level).upper()
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
+        object.__setattr__(self, "log_level", level)
         if self.single_pod and self.subdomains:
             raise ConfigError("single_pod and subdomains cannot be combined: a single pod has no subdomains")
 
@@ -105,6 +118,16 @@ class Settings:
     def sql_url(self) -> str:
         """The database for the SQL backend and server metadata: SQLite in the data folder by default."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'pod-server.sqlite3').resolve()}"
+
+    @property
+    def multiprocess_metrics_dir(self) -> Path | None:
+        """The metrics folder in use: ``metrics_dir``, else ``{data_dir}/metrics`` when metrics are on
+        and several worker processes may serve (every backend but ``memory``), else ``None``."""
+        if self.metrics_dir is not None:
+            return self.metrics_dir
+        if self.metrics and self.backend != "memory":
+            return self.data_dir / "metrics"
+        return None
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -130,6 +153,7 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "access_log": _bool,
     "metrics": _bool,
     "metrics_token": Secret,
+    "metrics_dir": Path,
     "trusted_contexts": lambda v: tuple(x for x in v.split() if x),
 }
 
@@ -155,4 +179,4 @@ def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Sett
     return Settings(**values)
 
 
-__all__ = ["BACKENDS", "ConfigError", "Secret", "Settings", "from_env"]
+__all__ = ["BACKENDS", "LOG_LEVELS", "ConfigError", "Secret", "Settings", "from_env"]

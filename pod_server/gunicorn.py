@@ -1,7 +1,7 @@
 """Running the app under gunicorn from ``pod-server serve`` (the ``wsgi.py`` entry does the same
 for ``gunicorn wsgi:app``).
 
-Metrics in multiprocess mode (see :mod:`pod_server.metrics`) need two master-side hooks: the
+Metrics in multiprocess mode (see :mod:`pod_server.http.metrics`) need two master-side hooks: the
 per-process files are wiped before the first worker starts (``on_starting``), and a worker's live
 gauges are dropped when it exits (``child_exit``). With plain ``gunicorn wsgi:app`` use
 :func:`hooks` from a ``gunicorn.conf.py``; without them, workers still drop the gauges of dead
@@ -41,12 +41,12 @@ def hooks(settings: Settings) -> dict[str, Callable[..., None]]:
         return {}
 
     def on_starting(_server: Any) -> None:
-        from pod_server.metrics import wipe
+        from pod_server.http.metrics import wipe
 
         wipe(directory)
 
     def child_exit(_server: Any, worker: Any) -> None:
-        from pod_server.metrics import mark_process_dead
+        from pod_server.http.metrics import mark_process_dead
 
         mark_process_dead(worker.pid, directory)
 

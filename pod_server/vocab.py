@@ -9,7 +9,20 @@ from __future__ import annotations
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD, DefinedNamespace
 
-__all__ = ["ACL", "DCTERMS", "FOAF", "LDP", "PIM", "RDF", "SOLID", "STAT", "XSD", "media_type_class"]
+__all__ = [
+    "ACL",
+    "DCTERMS",
+    "FOAF",
+    "JSONLD",
+    "LDP",
+    "PIM",
+    "RDF",
+    "SOLID",
+    "STAT",
+    "VCARD",
+    "XSD",
+    "media_type_class",
+]
 
 
 class LDP(DefinedNamespace):
@@ -108,6 +121,31 @@ class ACL(DefinedNamespace):
     IssuerCondition: URIRef
     client: URIRef
     issuer: URIRef
+
+
+class VCARD(DefinedNamespace):
+    """vCard in RDF, http://www.w3.org/2006/vcard/ns# (Solid WebID profiles use it for names and e-mail)."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/2006/vcard/ns#")
+
+    fn: URIRef
+    hasEmail: URIRef
+    hasPhoto: URIRef
+    Individual: URIRef
+    Group: URIRef
+    hasMember: URIRef
+
+
+class JSONLD(DefinedNamespace):
+    """JSON-LD profile IRIs, http://www.w3.org/ns/json-ld# (JSON-LD 1.1 §9 and IANA considerations)."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/json-ld#")
+
+    expanded: URIRef
+    compacted: URIRef
+    flattened: URIRef
 
 
 _IANA = "http://www.w3.org/ns/iana/media-types/"

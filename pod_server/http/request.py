@@ -104,6 +104,7 @@ def _page(request: Request, path: str, default_size: int) -> Page | None:
 
 
 def read_body(request: Request, max_bytes: int) -> bytes:
+    # We cap the body ourselves: werkzeug's MAX_CONTENT_LENGTH silently truncates a chunked body.
     declared = request.content_length
     if declared is not None and declared > max_bytes:
         raise PayloadTooLarge(f"the body is {declared} bytes; this server accepts at most {max_bytes}")

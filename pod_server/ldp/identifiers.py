@@ -135,7 +135,7 @@ class IdentifierMap:
         """The storage root that holds ``path``, or ``None`` for paths outside every storage."""
         if self.single_pod:
             return "/"
-        if path == "/":
+        if path == "/" or path.startswith("/" + WELL_KNOWN):
             return None
         return "/" + path[1:].split("/", 1)[0] + "/"
 
@@ -147,7 +147,10 @@ class IdentifierMap:
         return None if root is None else root + STORAGE_DESCRIPTION
 
     def is_server_managed(self, path: str) -> bool:
-        """Paths the server serves itself and clients may not write (``{root}/.well-known/...``)."""
+        """Paths the server serves itself and clients may not write (``{root}/.well-known/...``;
+        in provider mode also the server's own ``/.well-known/``, which is never a pod)."""
+        if path.startswith("/" + WELL_KNOWN):
+            return True
         root = self.storage_root(path)
         return root is not None and path.startswith(root + WELL_KNOWN)
 

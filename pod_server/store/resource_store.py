@@ -62,6 +62,7 @@ def _no_check(_: Meta | None) -> None:
 class Written:
     meta: Meta
     created: bool
+    parents_created: tuple[Meta, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +134,9 @@ class ResourceStore:
             check(current)
             self._check_twin(path)
             self._check_subject_exists(path)
-            created = self._write(path, body, stored_type, current is None)
-        return created
+            written = self._write(path, body, stored_type, current is None)
+        self._announce(written)
+        return written
 
     def create_child(
         self,
@@ -161,6 +163,7 @@ class ResourceStore:
             path = self._free_child(container, slug, as_container)
             body, stored_type = self._prepare(path, data, content_type, base_of(path))
             written = self._write(path, body, stored_type, True)
+        self._announce(written)
         return written.meta
 
     def patch(self, path: str, patch: Patch, base: str, *, check: Check = _no_check) -> Written:
@@ -183,7 +186,9 @@ class ResourceStore:
             patch.apply(graph)
             self._check_containment(path, graph, base)
             body = serialize(graph, formats.TURTLE, base)
-            return self._write(path, body, formats.TURTLE, current is None)
+            written = self._write(path, body, formats.TURTLE, current is None)
+        self._announce(written)
+        return written
 
     def delete(self, path: str, *, check: Check = _no_check) -> Meta:
         """Delete ``path`` and its auxiliary resources (Solid Protocol §5.4)."""
@@ -312,10 +317,13 @@ class ResourceStore:
                 for ancestor in reversed(missing):
                     created_parents.append(self.backend.write(ancestor, b"", CONTAINER_TYPE))
             meta = self.backend.write(path, body, content_type)
-        for parent_meta in created_parents:
+        return Written(meta, is_new, tuple(created_parents))
+
+    def _announce(self, written: Written) -> None:
+        """Send change events, after the lock is released so no subscriber can delay a writer."""
+        for parent_meta in written.parents_created:
             self._emit(events.created, parent_meta)
-        self._emit(events.created if is_new else events.updated, meta)
-        return Written(meta, is_new)
+        self._emit(events.created if written.created else events.updated, written.meta)
 
     def _parse_stored(self, stored: Stored, base: str) -> Graph:
         if not stored.body:

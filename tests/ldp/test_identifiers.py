@@ -72,3 +72,10 @@ def test_server_managed_paths() -> None:
     ids = IdentifierMap("http://localhost:3000/")
     assert ids.is_server_managed("/alice/.well-known/solid")
     assert not ids.is_server_managed("/alice/notes/.well-known")
+
+
+def test_server_well_known_is_never_a_pod() -> None:
+    ids = IdentifierMap("http://localhost:3000/")
+    assert ids.storage_root("/.well-known/foo") is None
+    assert ids.is_server_managed("/.well-known/foo")
+    assert ids.is_server_managed("/.well-known/")

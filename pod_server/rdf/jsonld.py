@@ -1,0 +1,210 @@
+"""JSON-LD processing without the network: the one pyld document loader pod-server uses.
+
+pyld's default document loader fetches remote ``@context`` URLs with ``requests``. A server that
+did that for every client body could be made to fetch arbitrary URLs (SSRF), to wait on slow
+hosts, or to interpret a body differently when a remote context changes. So every pyld call in
+pod-server passes :func:`offline_loader` explicitly (use :func:`pyld_options`); it serves a few
+well-known contexts bundled in ``pod_server/rdf/contexts/`` and refuses every other URL with
+:class:`~pod_server.errors.BadRequest` naming it.
+
+JSON-LD 1.1 §3.1 (Processing Mode) and JSON-LD 1.1 API §9.4 (documentLoader) describe the hook.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyld import jsonld  # type: ignore[import-untyped, unused-ignore]
+
+from pod_server.errors import BadRequest, InvalidRdf, PodError
+
+CONTEXTS_DIR = Path(__file__).parent / "contexts"
+
+BUNDLED_CONTEXTS: dict[str, str] = {
+    # Solid-OIDC §5.1: Client ID documents use this context.
+    "https://www.w3.org/ns/solid/oidc-context.jsonld": "solid-oidc.jsonld",
+    # Solid Notifications Protocol §7: notification channel descriptions.
+    "https://www.w3.org/ns/solid/notification/v1": "solid-notification-v1.jsonld",
+    # Activity Streams 2.0 §2.1 (also used by Solid notifications and ActivityPub).
+    "https://www.w3.org/ns/activitystreams": "activitystreams.jsonld",
+    # Security Vocabulary v1 (ActivityPub actors' publicKey).
+    "https://w3id.org/security/v1": "security-v1.jsonld",
+}
+"""Canonical URL of each bundled context -> file name in :data:`CONTEXTS_DIR`."""
+
+RdfDataset = dict[str, list[dict[str, Any]]]
+"""pyld's RDF dataset: graph name (``"@default"`` for the default graph) -> list of triples, each
+``{"subject": {"type": "IRI"|"blank node", "value": ...}, "predicate": ..., "object": ...}``
+where literal objects also carry ``datatype`` and maybe ``language``."""
+
+DocumentLoader = Callable[..., dict[str, Any]]
+
+
+def _variant_key(url: str) -> str:
+    """One key for the spellings clients use for the same context: http or https, with or
+    without a trailing ``#``, ``/`` or ``.jsonld``."""
+    key = url.strip().split("#", 1)[0]
+    scheme, sep, rest = key.partition("://")
+    if not sep:
+        return key
+    scheme = scheme.lower()
+    if scheme == "http":
+        scheme = "https"
+    host, slash, path = rest.partition("/")
+    key = f"{scheme}://{host.lower()}{slash}{path}"
+    key = key.removesuffix(".jsonld").rstrip("/")
+    return key
+
+
+_BY_KEY: dict[str, str] = {_variant_key(url): url for url in BUNDLED_CONTEXTS}
+
+
+def bundled_url(url: str) -> str | None:
+    """The canonical URL of the bundled context ``url`` names, or ``None``."""
+    return _BY_KEY.get(_variant_key(url))
+
+
+@functools.cache
+def _load_bundled(canonical: str) -> dict[str, Any]:
+    path = CONTEXTS_DIR / BUNDLED_CONTEXTS[canonical]
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
+def bundled_context(url: str) -> dict[str, Any]:
+    """A fresh copy of the bundled document (``{"@context": ...}``) for ``url``; ``KeyError`` if none."""
+    canonical = bundled_url(url)
+    if canonical is None:
+        raise KeyError(url)
+    return copy.deepcopy(_load_bundled(canonical))
+
+
+def offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A pyld document loader that never touches the network.
+
+    Returns pyld's RemoteDocument for the bundled contexts; raises ``BadRequest`` naming ``url``
+    for anything else.
+    """
+    canonical = bundled_url(url)
+    if canonical is None:
+        known = ", ".join(sorted(BUNDLED_CONTEXTS))
+        raise BadRequest(
+            f"remote JSON-LD contexts are not fetched: {url[:300]}; "
+            f"inline the context in the document or use one of: {known}"
+        )
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": canonical,
+        "document": copy.deepcopy(_load_bundled(canonical)),
+    }
+
+
+def pyld_options(base: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Options for any pyld call, always with :func:`offline_loader` as the document loader."""
+    options: dict[str, Any] = {"documentLoader": offline_loader, **extra}
+    if base is not None:
+        options["base"] = base
+    options["documentLoader"] = offline_loader  # even if ``extra`` tried to set another one
+    return options
+
+
+def json_depth_exceeds(value: Any, max_depth: int) -> bool:
+    """True when ``value`` nests arrays/objects deeper than ``max_depth`` (the top level is 1).
+    Iterative, so it cannot hit Python's recursion limit."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
+
+
+def load_json(text: str, max_depth: int) -> Any:
+    """Parse a JSON(-LD) body: ``InvalidRdf`` with a line number when it is not JSON,
+    ``BadRequest`` when it nests deeper than ``max_depth`` (checked before any JSON-LD processing)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidRdf(f"not valid JSON: {e.msg} (column {e.colno})", line=e.lineno) from None
+    except RecursionError:
+        # Python's own JSON parser gives up far deeper than any sane limit; that is still too deep.
+        raise BadRequest(
+            f"JSON nested deeper than the limit of {max_depth} levels (max_jsonld_depth)"
+        ) from None
+    if json_depth_exceeds(value, max_depth):
+        raise BadRequest(f"JSON nested deeper than the limit of {max_depth} levels (max_jsonld_depth)")
+    return value
+
+
+def _pod_error_in(error: BaseException) -> PodError | None:
+    """Our own error (e.g. the loader's BadRequest) somewhere in pyld's chain of wrapped causes."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, PodError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _jsonld_message(error: BaseException) -> str:
+    """The innermost (most specific) message in a chain of wrapped pyld errors, on one line."""
+    detail = "invalid JSON-LD"
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, jsonld.JsonLdError):
+            text = str(current.args[0]) if current.args else ""
+            code = getattr(current, "code", None)
+            detail = f"{text} ({code})" if code else text
+        else:
+            detail = str(current) or type(current).__name__
+        current = current.__cause__ or current.__context__
+    return " ".join(detail.split())[:300]
+
+
+def to_rdf(document: Any, base: str) -> RdfDataset:
+    """The RDF dataset of a parsed JSON-LD ``document`` (JSON-LD 1.1 API §8.6 Deserialize
+    JSON-LD to RDF), resolving relative IRIs against ``base`` and never fetching anything.
+
+    Raises ``BadRequest`` for a remote context and ``InvalidRdf`` for invalid JSON-LD.
+    """
+    try:
+        dataset: RdfDataset = jsonld.to_rdf(document, pyld_options(base))
+    except Exception as e:  # pyld raises JsonLdError, and plain errors on odd input
+        ours = _pod_error_in(e)
+        if ours is not None:
+            raise ours from None
+        raise InvalidRdf(f"invalid JSON-LD: {_jsonld_message(e)}") from None
+    return dataset
+
+
+__all__ = [
+    "BUNDLED_CONTEXTS",
+    "CONTEXTS_DIR",
+    "RdfDataset",
+    "bundled_context",
+    "bundled_url",
+    "json_depth_exceeds",
+    "load_json",
+    "offline_loader",
+    "pyld_options",
+    "to_rdf",
+]
