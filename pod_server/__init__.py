@@ -16,9 +16,8 @@ __version__ = "0.1.0"
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the Flask app. Without ``settings``, read them from the ``POD_SERVER_*`` environment."""
-    from pod_server.http import metrics
     from pod_server.access.decision import AllowAll
-    from pod_server.http import access_log, cors, ldp, problem
+    from pod_server.http import access_log, cors, ldp, metrics, problem
     from pod_server.ldp.identifiers import IdentifierMap
     from pod_server.ldp.operations import Context
     from pod_server.rdf.limits import RdfLimits

@@ -87,7 +87,8 @@ class PIM(DefinedNamespace):
 
 
 class STAT(DefinedNamespace):
-    """POSIX stat terms, http://www.w3.org/ns/posix/stat# (Solid Protocol §5.2 contained-resource metadata)."""
+    """POSIX stat terms, http://www.w3.org/ns/posix/stat# (Solid Protocol §5.2, contained-resource
+    metadata)."""
 
     _fail = True
     _NS = Namespace("http://www.w3.org/ns/posix/stat#")

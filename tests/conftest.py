@@ -17,7 +17,6 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from pod_server import create_app
 from pod_server.config import Settings
 
-
 PROTOCOL_BACKEND = os.environ.get("POD_SERVER_TEST_BACKEND", "filesystem")
 """The backend protocol tests run on: the default one unless told otherwise."""
 

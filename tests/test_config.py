@@ -23,7 +23,12 @@ def test_environment_then_flags() -> None:
 
 @pytest.mark.parametrize(
     "env",
-    [{"POD_SERVER_PORT": "abc"}, {"POD_SERVER_BACKEND": "mongo"}, {"POD_SERVER_SINGLE_POD": "maybe"}, {"POD_SERVER_BASE_URL": "ftp://x"}],
+    [
+        {"POD_SERVER_PORT": "abc"},
+        {"POD_SERVER_BACKEND": "mongo"},
+        {"POD_SERVER_SINGLE_POD": "maybe"},
+        {"POD_SERVER_BASE_URL": "ftp://x"},
+    ],
 )
 def test_bad_values_are_named(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):

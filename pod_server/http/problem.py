@@ -51,7 +51,9 @@ def _http_exception(exc: HTTPException) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unexpected error while handling the request")
-    return problem(500, "Internal Server Error", "the server failed; the error was logged with this request's id")
+    return problem(
+        500, "Internal Server Error", "the server failed; the error was logged with this request's id"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,7 @@ from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.model import Body, Conditions, Operation, Page
 from pod_server.rdf import formats
 
-_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
+_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))')
 _MAX_MEMBERS = re.compile(r'max-member-count\s*=\s*"?(\d+)"?')
 
@@ -61,7 +61,7 @@ def _etags(header: str | None) -> tuple[str, ...] | None:
         if len(part) >= 2 and part.startswith('"') and part.endswith('"'):
             tags.append(part[1:-1])
         elif part:
-            raise BadRequest(f"malformed entity tag {part!r}: entity tags are quoted, e.g. \"abc\"")
+            raise BadRequest(f'malformed entity tag {part!r}: entity tags are quoted, e.g. "abc"')
     return tuple(tags)
 
 
@@ -114,7 +114,9 @@ def read_body(request: Request, max_bytes: int) -> bytes:
     return data
 
 
-def to_operation(request: Request, ids: IdentifierMap, *, max_body_bytes: int, default_page_size: int) -> Operation:
+def to_operation(
+    request: Request, ids: IdentifierMap, *, max_body_bytes: int, default_page_size: int
+) -> Operation:
     path = ids.to_path(request.host, raw_path(request))
     method = request.method.upper()
     body = None

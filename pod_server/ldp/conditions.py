@@ -31,25 +31,32 @@ def evaluate(conditions: Conditions, meta: Meta | None, *, safe: bool) -> None:
     """
     if conditions.empty:
         return
-    # Step 1: If-Match (strong comparison).
+    # Step 1: If-Match (strong comparison); step 2: If-Unmodified-Since, only without If-Match.
     if conditions.if_match is not None:
         if not _matches(conditions.if_match, meta):
-            raise PreconditionFailed("If-Match failed: the resource has changed or does not exist; fetch it again")
-    # Step 2: If-Unmodified-Since, only without If-Match.
-    elif conditions.if_unmodified_since is not None and meta is not None:
-        if int(meta.mtime) > int(conditions.if_unmodified_since):
-            raise PreconditionFailed("If-Unmodified-Since failed: the resource changed since then")
-    # Step 3: If-None-Match.
+            raise PreconditionFailed(
+                "If-Match failed: the resource has changed or does not exist; fetch it again"
+            )
+    elif _changed_since(meta, conditions.if_unmodified_since):
+        raise PreconditionFailed("If-Unmodified-Since failed: the resource changed since then")
+    # Step 3: If-None-Match; step 4: If-Modified-Since, only for GET/HEAD and without If-None-Match.
     if conditions.if_none_match is not None:
         if _matches(conditions.if_none_match, meta):
             if safe and meta is not None:
                 raise NotModified(meta)
             what = "already exists" if "*" in conditions.if_none_match else "matches If-None-Match"
             raise PreconditionFailed(f"If-None-Match failed: the resource {what}")
-    # Step 4: If-Modified-Since, only for GET/HEAD and without If-None-Match.
-    elif safe and conditions.if_modified_since is not None and meta is not None:
-        if int(meta.mtime) <= int(conditions.if_modified_since):
-            raise NotModified(meta)
+    elif (
+        safe
+        and meta is not None
+        and conditions.if_modified_since is not None
+        and not _changed_since(meta, conditions.if_modified_since)
+    ):
+        raise NotModified(meta)
 
+
+def _changed_since(meta: Meta | None, since: float | None) -> bool:
+    """HTTP dates have whole seconds, so compare whole seconds."""
+    return meta is not None and since is not None and int(meta.mtime) > int(since)
 
 __all__ = ["NotModified", "evaluate"]

@@ -119,7 +119,7 @@ class IdentifierMap:
 
     def to_path(self, host: str, raw_path: str) -> str:
         """The canonical path for a request to ``host`` with the raw (still encoded) URL path."""
-        scheme, netloc, prefix = self._base
+        _, netloc, prefix = self._base
         if prefix and raw_path.startswith(prefix + "/"):
             raw_path = raw_path[len(prefix) :]
         path = canonical_path(raw_path, max_length=self.max_path_length)

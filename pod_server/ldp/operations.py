@@ -24,13 +24,13 @@ from pod_server.errors import (
 )
 from pod_server.ldp import conditions
 from pod_server.ldp.containers import container_turtle
-from pod_server.ldp.identifiers import STORAGE_DESCRIPTION, subject_of
+from pod_server.ldp.identifiers import subject_of
 from pod_server.ldp.model import Operation, Result
 from pod_server.rdf import formats
 from pod_server.rdf.convert import parse, serialize
 from pod_server.rdf.patch import parse_patch
 from pod_server.store.backend import Meta
-from pod_server.store.resource_store import ResourceStore, _TRUSTED
+from pod_server.store.resource_store import _TRUSTED, ResourceStore
 from pod_server.vocab import LDP, PIM, RDF
 
 PATCH_TYPES = (formats.N3, formats.SPARQL_UPDATE)
@@ -73,7 +73,12 @@ def get(op: Operation, ctx: Context) -> Result:
             return _bytes_result(op, stored.meta, stored.body, formats.TURTLE)
         graph = parse(stored.body, formats.TURTLE, op.url, _TRUSTED)
         return _rdf_result(op, graph, stored.meta, chosen)
-    if formats.negotiate(op.accept, [formats.essence(stored.meta.content_type) or "application/octet-stream"]) is None:
+    if (
+        formats.negotiate(
+            op.accept, [formats.essence(stored.meta.content_type) or "application/octet-stream"]
+        )
+        is None
+    ):
         raise NotAcceptable(
             f"this resource is only available as {stored.meta.content_type}; add it (or */*) to Accept"
         )
@@ -92,7 +97,9 @@ def _negotiate_rdf(accept: str) -> str:
     chosen = formats.negotiate(accept, formats.WRITABLE)
     if chosen is None:
         raise NotAcceptable(
-            "this RDF source is available as " + ", ".join(formats.WRITABLE) + "; ask for one of them in Accept"
+            "this RDF source is available as "
+            + ", ".join(formats.WRITABLE)
+            + "; ask for one of them in Accept"
         )
     return chosen
 
@@ -115,14 +122,18 @@ def _get_container(op: Operation, ctx: Context, meta: Meta) -> Result:
         result.headers["Preference-Applied"] = f'return=representation; max-member-count="{page.size}"'
         result.link(str(LDP.Page), "type")
         if view.next_after is not None:
-            after = view.next_after.rstrip("/").rsplit("/", 1)[-1] + ("/" if view.next_after.endswith("/") else "")
+            after = view.next_after.rstrip("/").rsplit("/", 1)[-1] + (
+                "/" if view.next_after.endswith("/") else ""
+            )
             result.link(f"{store.ids.to_url(op.path)}?page-size={page.size}&page-after={after}", "next")
     return result
 
 
 def _rdf_result(op: Operation, graph: Graph, meta: Meta | None, chosen: str | None = None) -> Result:
     chosen = chosen or _negotiate_rdf(op.accept)
-    body = serialize(graph, chosen, op.url, jsonld_profile=op.jsonld_profile if chosen == formats.JSONLD else None)
+    body = serialize(
+        graph, chosen, op.url, jsonld_profile=op.jsonld_profile if chosen == formats.JSONLD else None
+    )
     return Result(200, meta=meta, body=body, content_type=chosen)
 
 
@@ -147,7 +158,9 @@ def _bytes_result(op: Operation, meta: Meta, body: bytes, content_type: str) -> 
                 if suffix == 0:
                     raise RangeNotSatisfiable("a suffix range of 0 bytes selects nothing", size=size)
             if start >= size:
-                raise RangeNotSatisfiable(f"the resource has {size} bytes; the range starts after its end", size=size)
+                raise RangeNotSatisfiable(
+                    f"the resource has {size} bytes; the range starts after its end", size=size
+                )
             result = Result(206, meta=meta, body=body[start : end + 1], content_type=content_type)
             result.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
             return result
@@ -184,7 +197,8 @@ def _require_body(op: Operation) -> tuple[bytes, str]:
     if op.body is None or not op.body.content_type:
         # Solid Protocol §5.3: servers MUST reject PUT, POST and PATCH without Content-Type with 400.
         raise BadRequest(
-            "send a Content-Type header: text/turtle, application/ld+json, ... for RDF, or any type for a file"
+            "send a Content-Type header: text/turtle, application/ld+json, ... for RDF, "
+            "or any type for a file"
         )
     return op.body.data, op.body.content_type
 

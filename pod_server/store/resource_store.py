@@ -43,7 +43,7 @@ from pod_server.ldp.identifiers import (
     subject_of,
 )
 from pod_server.rdf import formats
-from pod_server.rdf.convert import parse, serialize
+from pod_server.rdf.convert import check_graph, parse, serialize
 from pod_server.rdf.limits import RdfLimits
 from pod_server.rdf.patch import Patch
 from pod_server.store import events
@@ -97,7 +97,9 @@ class ResourceStore:
         self._check_addressable(path)
         return self.backend.read(path)
 
-    def read_container(self, path: str, *, after: str | None = None, limit: int | None = None) -> ContainerView:
+    def read_container(
+        self, path: str, *, after: str | None = None, limit: int | None = None
+    ) -> ContainerView:
         stored = self.backend.read(path)
         # Fetch one extra child per auxiliary suffix so filtering still fills the page.
         fetch = None if limit is None else limit + 1
@@ -125,7 +127,9 @@ class ResourceStore:
         return self._parse_stored(stored, base)
 
     # -- writing ---------------------------------------------------------------------------
-    def put(self, path: str, data: bytes, content_type: str, base: str, *, check: Check = _no_check) -> Written:
+    def put(
+        self, path: str, data: bytes, content_type: str, base: str, *, check: Check = _no_check
+    ) -> Written:
         """Create or replace ``path`` (Solid Protocol §5.3)."""
         self._check_writable(path)
         body, stored_type = self._prepare(path, data, content_type, base)
@@ -159,7 +163,9 @@ class ResourceStore:
             try:
                 self.backend.stat(container)
             except NotFound:
-                raise NotFound(f"the container {container} does not exist; create it first with PUT") from None
+                raise NotFound(
+                    f"the container {container} does not exist; create it first with PUT"
+                ) from None
             path = self._free_child(container, slug, as_container)
             body, stored_type = self._prepare(path, data, content_type, base_of(path))
             written = self._write(path, body, stored_type, True)
@@ -184,6 +190,9 @@ class ResourceStore:
                     )
                 graph = self._parse_stored(stored, base)
             patch.apply(graph)
+            # A patch may insert what no parser would have accepted (a bad language tag, an IRI
+            # RDF/XML cannot write): hold the result to the same rules as a PUT body.
+            check_graph(graph, self.limits)
             self._check_containment(path, graph, base)
             body = serialize(graph, formats.TURTLE, base)
             written = self._write(path, body, formats.TURTLE, current is None)
@@ -203,7 +212,8 @@ class ResourceStore:
             if current is None:
                 raise NotFound(f"{path} does not exist")
             if path.endswith("/") and any(
-                not is_auxiliary(c.path) for c in self.backend.children(path, limit=len(AUXILIARY_SUFFIXES) + 1)
+                not is_auxiliary(c.path)
+                for c in self.backend.children(path, limit=len(AUXILIARY_SUFFIXES) + 1)
             ):
                 raise Conflict(f"{path} is not empty; delete its children first")
             aux_deleted: list[Meta] = []
@@ -243,7 +253,9 @@ class ResourceStore:
         twin = path[:-1] if path.endswith("/") else path + "/"
         if self._current(twin) is not None:
             kind = "container" if twin.endswith("/") else "document"
-            raise Conflict(f"a {kind} named {twin} already exists; a container and a document cannot share a name")
+            raise Conflict(
+                f"a {kind} named {twin} already exists; a container and a document cannot share a name"
+            )
         for ancestor in ancestors(path):
             if ancestor != "/" and self._current(ancestor[:-1]) is not None:
                 raise Conflict(f"{ancestor[:-1]} is a document, so it cannot hold {path}")
@@ -336,7 +348,9 @@ class ResourceStore:
 
 
 # What we stored ourselves was validated on the way in; re-reading it only needs a size guard.
-_TRUSTED = RdfLimits(max_bytes=1 << 40, max_triples=1 << 40, max_literal_bytes=1 << 40, max_jsonld_depth=1 << 10)
+_TRUSTED = RdfLimits(
+    max_bytes=1 << 40, max_triples=1 << 40, max_literal_bytes=1 << 40, max_jsonld_depth=1 << 10
+)
 
 
 def sanitize_slug(slug: str) -> str:

@@ -32,7 +32,9 @@ def doc(live: LiveServer) -> tuple[str, str]:
         ("HEAD", "If-None-Match", "ETAG", 304),
     ],
 )
-def test_preconditions(live: LiveServer, doc: tuple[str, str], method: str, header: str, value: str, status: int) -> None:
+def test_preconditions(
+    live: LiveServer, doc: tuple[str, str], method: str, header: str, value: str, status: int
+) -> None:
     url, etag = doc
     value = etag if value == "ETAG" else value
     body = None

@@ -14,13 +14,28 @@ def test_simple_and_actual_requests_echo_the_origin(live: LiveServer, method: st
     url = live.fresh() + "doc.txt"
     live.http.put(url, data=b"x", headers={"Content-Type": "text/plain"})
     headers = {"Origin": ORIGIN}
-    kwargs = {"data": b"y", "headers": {**headers, "Content-Type": "text/plain"}} if method == "PUT" else {"headers": headers}
+    kwargs = (
+        {"data": b"y", "headers": {**headers, "Content-Type": "text/plain"}}
+        if method == "PUT"
+        else {"headers": headers}
+    )
     r = live.http.request(method, url, **kwargs)  # type: ignore[arg-type]
     assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert r.headers["Access-Control-Allow-Credentials"] == "true"
     assert "Origin" in r.headers["Vary"]
     exposed = {h.strip() for h in r.headers["Access-Control-Expose-Headers"].split(",")}
-    for header in ("Link", "ETag", "Location", "WAC-Allow", "Accept-Patch", "Accept-Post", "Accept-Put", "Allow", "Updates-Via", "Content-Range"):
+    for header in (
+        "Link",
+        "ETag",
+        "Location",
+        "WAC-Allow",
+        "Accept-Patch",
+        "Accept-Post",
+        "Accept-Put",
+        "Allow",
+        "Updates-Via",
+        "Content-Range",
+    ):
         assert header in exposed
 
 
@@ -42,7 +57,9 @@ def test_preflight(live: LiveServer, method: str) -> None:
     )
     assert r.status_code == 204
     assert method in r.headers["Access-Control-Allow-Methods"]
-    assert r.headers["Access-Control-Allow-Headers"] == "authorization, dpop, content-type, if-match, slug, link"
+    assert (
+        r.headers["Access-Control-Allow-Headers"] == "authorization, dpop, content-type, if-match, slug, link"
+    )
     assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
 
 

@@ -1,4 +1,4 @@
-"""Solid Protocol resources and containers over real HTTP (Solid Protocol 0.11 §3–§5)."""
+"""Solid Protocol resources and containers over real HTTP (Solid Protocol 0.11 §3 to §5)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pod_server.vocab import DCTERMS, LDP, PIM, RDF, STAT, media_type_class
 from tests.conftest import LiveServer
 from tests.http.helpers import TURTLE, graph, links
 
-DOC = b"@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n<#me> foaf:name \"Ada\" .\n"
+DOC = b'@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n<#me> foaf:name "Ada" .\n'
 
 
 def test_put_creates_document_and_intermediate_containers(live: LiveServer) -> None:
@@ -118,7 +118,11 @@ def test_container_lists_children_with_metadata(live: LiveServer) -> None:
     live.http.put(base + "sub/x.txt", data=b"x", headers={"Content-Type": "text/plain"})
     g = graph(live.http.get(base))
     me = URIRef(base)
-    assert set(g.objects(me, LDP.contains)) == {URIRef(base + "doc.ttl"), URIRef(base + "note.txt"), URIRef(base + "sub/")}
+    assert set(g.objects(me, LDP.contains)) == {
+        URIRef(base + "doc.ttl"),
+        URIRef(base + "note.txt"),
+        URIRef(base + "sub/"),
+    }
     note = URIRef(base + "note.txt")
     assert (note, RDF.type, LDP.Resource) in g
     assert (note, RDF.type, media_type_class("text/plain")) in g
@@ -131,7 +135,12 @@ def test_container_lists_children_with_metadata(live: LiveServer) -> None:
 def test_description_and_acl_resources_are_not_listed(live: LiveServer) -> None:
     base = live.fresh()
     live.http.put(base + "doc.ttl", data=DOC, headers=TURTLE)
-    assert live.http.put(base + "doc.ttl.meta", data=b"<> <http://purl.org/dc/terms/title> \"T\" .", headers=TURTLE).status_code == 201
+    assert (
+        live.http.put(
+            base + "doc.ttl.meta", data=b'<> <http://purl.org/dc/terms/title> "T" .', headers=TURTLE
+        ).status_code
+        == 201
+    )
     contained = set(graph(live.http.get(base)).objects(URIRef(base), LDP.contains))
     assert contained == {URIRef(base + "doc.ttl")}
 
@@ -151,7 +160,7 @@ def test_client_cannot_write_containment_triples(live: LiveServer) -> None:
 def test_delete_rules(live: LiveServer) -> None:
     base = live.fresh()
     live.http.put(base + "doc.ttl", data=DOC, headers=TURTLE)
-    live.http.put(base + "doc.ttl.meta", data=b"<> <http://purl.org/dc/terms/title> \"T\" .", headers=TURTLE)
+    live.http.put(base + "doc.ttl.meta", data=b'<> <http://purl.org/dc/terms/title> "T" .', headers=TURTLE)
     assert live.http.delete(base).status_code == 409  # not empty
     assert live.http.delete(live.url).status_code == 405  # storage root
     assert "DELETE" not in live.http.delete(live.url).headers["Allow"]
@@ -167,7 +176,10 @@ def test_document_and_container_cannot_share_a_name(live: LiveServer) -> None:
     base = live.fresh()
     live.http.put(base + "thing", data=b"x", headers={"Content-Type": "text/plain"})
     assert live.http.put(base + "thing/", data=b"", headers=TURTLE).status_code == 409
-    assert live.http.put(base + "thing/child.txt", data=b"x", headers={"Content-Type": "text/plain"}).status_code == 409
+    assert (
+        live.http.put(base + "thing/child.txt", data=b"x", headers={"Content-Type": "text/plain"}).status_code
+        == 409
+    )
 
 
 def test_headers_on_get_head_and_options(live: LiveServer) -> None:
@@ -182,7 +194,9 @@ def test_headers_on_get_head_and_options(live: LiveServer) -> None:
             assert str(kind) in rels["type"]
             assert str(LDP.Resource) in rels["type"]
             assert rels["describedby"] == {target + ".meta"}
-            assert rels["http://www.w3.org/ns/solid/terms#storageDescription"] == {live.url + ".well-known/solid"}
+            assert rels["http://www.w3.org/ns/solid/terms#storageDescription"] == {
+                live.url + ".well-known/solid"
+            }
             assert "GET" in r.headers["Allow"] and "PUT" in r.headers["Allow"]
             assert r.headers["Accept-Patch"] == "text/n3, application/sparql-update"
             assert "Accept-Put" in r.headers
@@ -212,7 +226,10 @@ def test_description_resource_is_editable(live: LiveServer) -> None:
     body = f'<{url}> <http://purl.org/dc/terms/title> "Sunset" .'.encode()
     assert live.http.put(meta, data=body, headers=TURTLE).status_code == 201
     patch = f'INSERT DATA {{ <{url}> <http://purl.org/dc/terms/creator> "Ada" . }}'
-    assert live.http.patch(meta, data=patch, headers={"Content-Type": "application/sparql-update"}).status_code == 204
+    assert (
+        live.http.patch(meta, data=patch, headers={"Content-Type": "application/sparql-update"}).status_code
+        == 204
+    )
     g = graph(live.http.get(meta))
     assert g.value(URIRef(url), DCTERMS.title) == Literal("Sunset")
     assert g.value(URIRef(url), DCTERMS.creator) == Literal("Ada")

@@ -54,7 +54,9 @@ def test_rdf_limits(small: LiveServer) -> None:
     long_literal = b'<#a> <#b> "' + b"z" * 150 + b'" .'
     assert small.http.put(base + "c", data=long_literal, headers=TURTLE).status_code == 400
     deep = b"[" * 3000 + b"]" * 3000
-    assert small.http.put(base + "d", data=deep, headers={"Content-Type": "application/ld+json"}).status_code in {400, 413}
+    assert small.http.put(
+        base + "d", data=deep, headers={"Content-Type": "application/ld+json"}
+    ).status_code in {400, 413}
     for name in "abcd":
         assert small.http.get(base + name).status_code == 404
 
@@ -83,7 +85,9 @@ def test_path_too_long(small: LiveServer) -> None:
         ("GET", "", {"If-Modified-Since": "yesterday"}, None),
     ],
 )
-def test_bad_input_is_4xx_never_500(small: LiveServer, method: str, path: str, headers: dict[str, str], body: bytes | None) -> None:
+def test_bad_input_is_4xx_never_500(
+    small: LiveServer, method: str, path: str, headers: dict[str, str], body: bytes | None
+) -> None:
     url = small.fresh() + path
     r = requests.request(method, url, headers=headers, data=body, timeout=10)
     assert r.status_code < 500, r.text

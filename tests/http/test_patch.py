@@ -96,5 +96,16 @@ def test_patch_errors(live: LiveServer) -> None:
     assert live.http.patch(url, data="LOAD <http://example.org/x>", headers=SPARQL).status_code == 422
     txt = live.fresh() + "a.txt"
     live.http.put(txt, data=b"plain", headers={"Content-Type": "text/plain"})
-    assert live.http.patch(txt, data=f'INSERT DATA {{ <#x> <{EX}p> "v" . }}', headers=SPARQL).status_code == 409
+    assert (
+        live.http.patch(txt, data=f'INSERT DATA {{ <#x> <{EX}p> "v" . }}', headers=SPARQL).status_code == 409
+    )
     assert live.http.get(txt).content == b"plain"
+
+
+def test_patch_cannot_insert_what_a_put_could_not(live: LiveServer) -> None:
+    url = _seed(live)
+    before = live.http.get(url).content
+    bad_lang = f'INSERT DATA {{ <#x> <{EX}p> "v"@not_a_tag . }}'
+    r = live.http.patch(url, data=bad_lang, headers=SPARQL)
+    assert 400 <= r.status_code < 500
+    assert live.http.get(url).content == before

@@ -17,7 +17,10 @@ def test_each_pod_is_a_storage_with_its_own_description(provider: LiveServer) ->
     alice = f"{provider.url}alice-{uuid.uuid4().hex[:6]}/"
     bob = f"{provider.url}bob-{uuid.uuid4().hex[:6]}/"
     for pod in (alice, bob):
-        assert provider.http.put(pod + "notes/a.ttl", data=b"<#a> <#b> <#c> .", headers=TURTLE).status_code == 201
+        assert (
+            provider.http.put(pod + "notes/a.ttl", data=b"<#a> <#b> <#c> .", headers=TURTLE).status_code
+            == 201
+        )
     for pod in (alice, bob):
         root = provider.http.head(pod)
         assert str(PIM.Storage) in links(root)["type"]

@@ -11,9 +11,9 @@ from rdflib.compare import isomorphic
 from tests.conftest import LiveServer
 from tests.http.helpers import TURTLE
 
-DOC = """@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+DOC = b"""@prefix foaf: <http://xmlns.com/foaf/0.1/> .
 <#me> foaf:name "Ada"@en ; foaf:age 36 ; foaf:knows [ foaf:name "Grace" ] .
-""".encode()
+"""
 
 OUT_FORMATS = [
     ("text/turtle", "turtle"),
@@ -47,10 +47,14 @@ def test_every_rdf_format_in(live: LiveServer, media_type: str, fmt: str) -> Non
     url = live.fresh() + "doc"
     # An N-Triples document is a valid N-Quads document too.
     body = _expected(url).serialize(format="nt" if fmt == "nquads" else fmt)
-    r = live.http.put(url, data=body.encode() if isinstance(body, str) else body, headers={"Content-Type": media_type})
+    r = live.http.put(
+        url, data=body.encode() if isinstance(body, str) else body, headers={"Content-Type": media_type}
+    )
     assert r.status_code == 201, r.text
     back = Graph()
-    back.parse(data=live.http.get(url, headers={"Accept": "text/turtle"}).content, format="turtle", publicID=url)
+    back.parse(
+        data=live.http.get(url, headers={"Accept": "text/turtle"}).content, format="turtle", publicID=url
+    )
     assert isomorphic(back, _expected(url))
 
 

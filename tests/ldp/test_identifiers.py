@@ -47,7 +47,13 @@ def test_auxiliary_resources() -> None:
 
 @pytest.mark.parametrize(
     ("single", "path", "root"),
-    [(True, "/", "/"), (True, "/a/b", "/"), (False, "/", None), (False, "/alice/", "/alice/"), (False, "/alice/x/y", "/alice/")],
+    [
+        (True, "/", "/"),
+        (True, "/a/b", "/"),
+        (False, "/", None),
+        (False, "/alice/", "/alice/"),
+        (False, "/alice/x/y", "/alice/"),
+    ],
 )
 def test_storage_roots(single: bool, path: str, root: str | None) -> None:
     assert IdentifierMap("http://localhost:3000/", single_pod=single).storage_root(path) == root

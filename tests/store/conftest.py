@@ -11,7 +11,9 @@ import pytest
 from pod_server.store.backend import Backend
 
 BACKEND_NAMES = ["memory", "filesystem", "sqlite", "postgres"]
-POSTGRES_URL = os.environ.get("POD_SERVER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "POD_SERVER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def make_backend(name: str, tmp_path: Path) -> Backend:
@@ -29,9 +31,8 @@ def make_backend(name: str, tmp_path: Path) -> Backend:
 
         return SqlBackend(f"sqlite:///{tmp_path / 'pod.sqlite3'}")
     if name == "postgres":
-        from tests.postgres import fresh_postgres_url
-
         from pod_server.store.sql import SqlBackend
+        from tests.postgres import fresh_postgres_url
 
         return SqlBackend(fresh_postgres_url(POSTGRES_URL))
     raise ValueError(name)

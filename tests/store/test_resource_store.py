@@ -45,7 +45,9 @@ def received(store: ResourceStore) -> Iterator[list[tuple[str, str]]]:
     events.deleted.disconnect(handlers["deleted"])
 
 
-def test_put_creates_intermediates_and_emits_events(store: ResourceStore, received: list[tuple[str, str]]) -> None:
+def test_put_creates_intermediates_and_emits_events(
+    store: ResourceStore, received: list[tuple[str, str]]
+) -> None:
     written = store.put("/a/b/c.txt", b"hi", TEXT, "http://pod.example/a/b/c.txt")
     assert written.created
     assert received == [("created", "/a/"), ("created", "/a/b/"), ("created", "/a/b/c.txt")]
@@ -55,7 +57,9 @@ def test_put_creates_intermediates_and_emits_events(store: ResourceStore, receiv
     assert received[-1] == ("deleted", "/a/b/c.txt")
 
 
-def test_delete_takes_auxiliary_resources_along(store: ResourceStore, received: list[tuple[str, str]]) -> None:
+def test_delete_takes_auxiliary_resources_along(
+    store: ResourceStore, received: list[tuple[str, str]]
+) -> None:
     store.put("/x.txt", b"x", TEXT, "http://pod.example/x.txt")
     store.backend.write("/x.txt.meta", b"", "text/turtle")
     store.delete("/x.txt")
