@@ -31,3 +31,19 @@ def test_each_pod_is_a_storage_with_its_own_description(provider: LiveServer) ->
         assert (URIRef(pod), RDF.type, PIM.Storage) in graph(described)
         assert provider.http.delete(pod).status_code == 405
     assert str(PIM.Storage) not in links(provider.http.head(alice + "notes/")).get("type", set())
+
+
+def test_subdomain_mode_maps_hosts_to_pods(tmp_path_factory: object) -> None:
+    from pod_server import create_app
+
+    app = create_app(backend="memory", base_url="http://pods.test/", subdomains=True)
+    client = app.test_client()
+    r = client.put(
+        "/notes/a.txt", data=b"hi", headers={"Host": "alice.pods.test", "Content-Type": "text/plain"}
+    )
+    assert r.status_code == 201
+    assert r.headers["Location"] == "http://alice.pods.test/notes/a.txt"
+    assert client.get("/notes/a.txt", headers={"Host": "alice.pods.test"}).data == b"hi"
+    assert client.get("/notes/a.txt", headers={"Host": "bob.pods.test"}).status_code == 404
+    root = client.head("/", headers={"Host": "alice.pods.test"})
+    assert '<http://alice.pods.test/.well-known/solid>; rel="http://www.w3.org/ns/solid/terms#storageDescription"' in root.headers["Link"]

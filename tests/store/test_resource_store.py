@@ -117,3 +117,28 @@ def test_post_picks_free_names(store: ResourceStore) -> None:
 )
 def test_sanitize_slug(slug: str, name: str) -> None:
     assert sanitize_slug(slug) == name
+
+
+class BodylessListing(MemoryBackend):
+    """A memory backend that, once ``listing`` is set, fails any read of a document's body."""
+
+    listing = False  # set once the children exist
+
+    def read(self, path: str) -> Any:
+        if self.listing and not path.endswith("/"):
+            raise AssertionError(f"read the body of {path} while listing")
+        return super().read(path)
+
+    def stat(self, path: str) -> Any:
+        return self._items[path].meta if path in self._items else super().stat(path)
+
+
+def test_listing_reads_no_child_bodies() -> None:
+    backend = BodylessListing()
+    store = ResourceStore(backend, IdentifierMap("http://pod.example/", single_pod=True), RdfLimits())
+    for i in range(2000):
+        store.put(f"/big/{i:05d}", b"x" * 10, TEXT, "")
+    backend.listing = True
+    view = store.read_container("/big/")
+    assert len(view.children) == 2000
+    assert view.children[0].size == 10
