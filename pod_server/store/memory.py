@@ -85,8 +85,8 @@ class MemoryBackend:
 
     def children(self, path: str, *, after: str | None = None, limit: int | None = None) -> list[Meta]:
         with self._guard:
-            if path not in self._items:
-                raise NotFound(f"{path} does not exist")
+            if path not in self._children:
+                raise NotFound(f"{path} does not exist or is not a container")
             names = self._children[path]
             start = bisect.bisect_right(names, after) if after is not None else 0
             stop = len(names) if limit is None else start + limit
