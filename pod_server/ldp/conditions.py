@@ -59,4 +59,5 @@ def _changed_since(meta: Meta | None, since: float | None) -> bool:
     """HTTP dates have whole seconds, so compare whole seconds."""
     return meta is not None and since is not None and int(meta.mtime) > int(since)
 
+
 __all__ = ["NotModified", "evaluate"]
