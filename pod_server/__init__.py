@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Flask
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from pod_server.ldp.identifiers import IdentifierMap
     from pod_server.ldp.operations import Context
     from pod_server.rdf.limits import RdfLimits
+    from pod_server.secret_key import load_or_create
     from pod_server.store.factory import open_backend
     from pod_server.store.resource_store import ResourceStore
 
@@ -30,6 +32,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app = Flask(__name__)
     app.config["POD_SERVER_SETTINGS"] = settings
+    # Signs session cookies and CSRF tokens; shared by every worker through the data folder.
+    app.secret_key = (
+        secrets.token_hex(32) if settings.backend == "memory" else load_or_create(settings.data_dir)
+    )
 
     ids = IdentifierMap(
         settings.base_url,

@@ -21,6 +21,9 @@ AUXILIARY_SUFFIXES: dict[str, str] = {"describedby": ".meta", "acl": ".acl"}
 """Link relation -> the suffix of the auxiliary resource (Solid Protocol §4.3)."""
 
 WELL_KNOWN = ".well-known/"
+SERVER_ROUTES = (WELL_KNOWN, ".account/", ".oidc/")
+"""Top-level names the server itself answers (discovery, account pages, the identity provider).
+They are never pods, and in single-pod mode never resources."""
 STORAGE_DESCRIPTION = ".well-known/solid"
 """Inside each storage root; read-only and served by the server (Solid Protocol §4.1)."""
 
@@ -135,7 +138,7 @@ class IdentifierMap:
         """The storage root that holds ``path``, or ``None`` for paths outside every storage."""
         if self.single_pod:
             return "/"
-        if path == "/" or path.startswith("/" + WELL_KNOWN):
+        if path == "/" or path.startswith(tuple("/" + r for r in SERVER_ROUTES)):
             return None
         return "/" + path[1:].split("/", 1)[0] + "/"
 
@@ -147,9 +150,9 @@ class IdentifierMap:
         return None if root is None else root + STORAGE_DESCRIPTION
 
     def is_server_managed(self, path: str) -> bool:
-        """Paths the server serves itself and clients may not write (``{root}/.well-known/...``;
-        in provider mode also the server's own ``/.well-known/``, which is never a pod)."""
-        if path.startswith("/" + WELL_KNOWN):
+        """Paths the server serves itself and clients may not write: ``{root}/.well-known/...`` and
+        the server's own top-level routes (:data:`SERVER_ROUTES`), which are never pods."""
+        if path.startswith(tuple("/" + r for r in SERVER_ROUTES)):
             return True
         root = self.storage_root(path)
         return root is not None and path.startswith(root + WELL_KNOWN)

@@ -85,3 +85,12 @@ def test_server_well_known_is_never_a_pod() -> None:
     assert ids.storage_root("/.well-known/foo") is None
     assert ids.is_server_managed("/.well-known/foo")
     assert ids.is_server_managed("/.well-known/")
+
+
+@pytest.mark.parametrize("single", [True, False])
+@pytest.mark.parametrize(
+    "path", ["/.account/", "/.account/login", "/.oidc/token", "/.well-known/openid-configuration"]
+)
+def test_server_routes_are_reserved(single: bool, path: str) -> None:
+    ids = IdentifierMap("http://localhost:3000/", single_pod=single)
+    assert ids.is_server_managed(path)

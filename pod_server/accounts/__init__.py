@@ -1,0 +1,1 @@
+"""Accounts, pods and WebIDs: who may log in, and as whom."""
