@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from pod_server.http import access_log, cors, ldp, metrics, problem
     from pod_server.ldp.identifiers import IdentifierMap
     from pod_server.ldp.operations import Context
+    from pod_server.ldp.representation_cache import RepresentationCache
     from pod_server.rdf.limits import RdfLimits
     from pod_server.secret_key import load_or_create
     from pod_server.store.factory import open_backend
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     ldp.init_app(
         app,
         ldp.LdpServices(
-            context=Context(store, settings.default_page_size),
+            context=Context(
+                store, settings.default_page_size, RepresentationCache(settings.representation_cache_bytes)
+            ),
             ids=ids,
             access=AllowAll(),
             max_body_bytes=settings.max_body_bytes,

@@ -82,6 +82,8 @@ class Settings:
     max_literal_bytes: int = 1024 * 1024
     max_jsonld_depth: int = 64
     default_page_size: int = 1000
+    representation_cache_bytes: int = 64 * 1024 * 1024
+    """Per worker: container listings and converted RDF, keyed by ETag (0 turns it off)."""
 
     # Operators.
     log_level: str = "INFO"
@@ -92,6 +94,14 @@ class Settings:
     # see ``multiprocess_metrics_dir`` for the default.
     metrics_dir: Path | None = None
     trusted_contexts: tuple[str, ...] = field(default=())
+
+    # Accounts. Single-pod mode: at first start (no accounts yet) the owner's account and the root
+    # pod are made from these (see pod_server.accounts.seed).
+    seed_email: str | None = None
+    seed_password: Secret | None = None
+    # Failed logins allowed per email / per client address in 15 minutes before 429.
+    login_failures_per_email: int = 5
+    login_failures_per_ip: int = 50
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -116,8 +126,13 @@ class Settings:
 
     @property
     def sql_url(self) -> str:
-        """The database for the SQL backend and server metadata: SQLite in the data folder by default."""
-        return self.database_url or f"sqlite:///{(self.data_dir / 'pod-server.sqlite3').resolve()}"
+        """The database for the SQL backend and server metadata: SQLite in the data folder by default,
+        in memory (``sqlite://``) with the memory backend."""
+        if self.database_url:
+            return self.database_url
+        if self.backend == "memory":
+            return "sqlite://"
+        return f"sqlite:///{(self.data_dir / 'pod-server.sqlite3').resolve()}"
 
     @property
     def multiprocess_metrics_dir(self) -> Path | None:
@@ -149,12 +164,17 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "max_literal_bytes": int,
     "max_jsonld_depth": int,
     "default_page_size": int,
+    "representation_cache_bytes": int,
     "log_level": str,
     "access_log": _bool,
     "metrics": _bool,
     "metrics_token": Secret,
     "metrics_dir": Path,
     "trusted_contexts": lambda v: tuple(x for x in v.split() if x),
+    "seed_email": str,
+    "seed_password": Secret,
+    "login_failures_per_email": int,
+    "login_failures_per_ip": int,
 }
 
 

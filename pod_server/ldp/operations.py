@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdflib import Graph, URIRef
 
@@ -26,6 +26,7 @@ from pod_server.ldp import conditions
 from pod_server.ldp.containers import container_turtle
 from pod_server.ldp.identifiers import subject_of
 from pod_server.ldp.model import Operation, Result
+from pod_server.ldp.representation_cache import RepresentationCache
 from pod_server.rdf import formats
 from pod_server.rdf.convert import parse, serialize
 from pod_server.rdf.patch import parse_patch
@@ -41,6 +42,7 @@ CONTAINER_TYPES = frozenset({str(LDP.BasicContainer), str(LDP.Container)})
 class Context:
     store: ResourceStore
     default_page_size: int = 1000
+    cache: RepresentationCache = field(default_factory=lambda: RepresentationCache(0))
 
 
 Handler = Callable[[Operation, Context], Result]
@@ -71,8 +73,13 @@ def get(op: Operation, ctx: Context) -> Result:
         chosen = _negotiate_rdf(op.accept)
         if chosen == formats.TURTLE:
             return _bytes_result(op, stored.meta, stored.body, formats.TURTLE)
-        graph = parse(stored.body, formats.TURTLE, op.url, _TRUSTED)
-        return _rdf_result(op, graph, stored.meta, chosen)
+        key = (op.path, stored.meta.etag, chosen, op.jsonld_profile)
+        body = ctx.cache.get(key)
+        if body is None:
+            graph = parse(stored.body, formats.TURTLE, op.url, _TRUSTED)
+            body = _rdf_result(op, graph, stored.meta, chosen).body or b""
+            ctx.cache.put(key, body)
+        return Result(200, meta=stored.meta, body=body, content_type=chosen)
     if (
         formats.negotiate(
             op.accept, [formats.essence(stored.meta.content_type) or "application/octet-stream"]
@@ -108,6 +115,12 @@ def _get_container(op: Operation, ctx: Context, meta: Meta) -> Result:
     store = ctx.store
     chosen = _negotiate_rdf(op.accept)
     page = op.page
+    if page is None:
+        # The whole listing is determined by the container's ETag: reuse it while that holds.
+        key = (op.path, meta.etag, chosen, op.jsonld_profile)
+        cached = ctx.cache.get(key)
+        if cached is not None:
+            return Result(200, meta=meta, body=cached, content_type=chosen)
     view = store.read_container(
         op.path, after=page.after if page else None, limit=page.size if page else None
     )
@@ -118,7 +131,9 @@ def _get_container(op: Operation, ctx: Context, meta: Meta) -> Result:
     else:
         graph = parse(body, formats.TURTLE, op.url, _TRUSTED)
         result = _rdf_result(op, graph, view.meta, chosen)
-    if page is not None:
+    if page is None:
+        ctx.cache.put((op.path, view.meta.etag, chosen, op.jsonld_profile), result.body or b"")
+    else:
         result.headers["Preference-Applied"] = f'return=representation; max-member-count="{page.size}"'
         result.link(str(LDP.Page), "type")
         if view.next_after is not None:

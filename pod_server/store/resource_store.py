@@ -76,6 +76,7 @@ class ContainerView:
     is_storage_root: bool
 
 
+_AUX_SUFFIXES = tuple(AUXILIARY_SUFFIXES.values())
 _SLUG_STRIP = re.compile(r"[\x00-\x1f\x7f/\\?#]+")
 MAX_SLUG_LENGTH = 100
 
@@ -107,9 +108,8 @@ class ResourceStore:
         cursor = after
         while True:
             batch = self.backend.children(path, after=cursor, limit=fetch)
-            for m in batch:
-                if not is_auxiliary(m.path):
-                    children.append(m)
+            # endswith() first: most children are not auxiliary, and it is the cheap test.
+            children.extend(m for m in batch if not (m.path.endswith(_AUX_SUFFIXES) and is_auxiliary(m.path)))
             if fetch is None or len(batch) < fetch or (limit is not None and len(children) > limit):
                 break
             cursor = batch[-1].path

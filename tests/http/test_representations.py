@@ -136,3 +136,20 @@ def test_ranges(live: LiveServer) -> None:
     assert bad.status_code == 416
     assert bad.headers["Content-Range"] == "bytes */100"
     assert live.http.get(url, headers={"Range": "bytes=0-1,5-6"}).status_code == 200  # ignored
+
+
+def test_cached_representations_follow_every_change(live: LiveServer) -> None:
+    """Listings and converted RDF are cached by ETag; a change must never serve the old bytes."""
+    base = live.fresh()
+    url = base + "doc"
+    jsonld = {"Accept": "application/ld+json"}
+    live.http.put(url, data=b'<#a> <http://example.org/p> "one" .', headers=TURTLE)
+    for _ in range(2):  # the second read comes from the cache
+        assert b"one" in live.http.get(url, headers=jsonld).content
+        assert b"doc" in live.http.get(base).content
+    live.http.put(url, data=b'<#a> <http://example.org/p> "two" .', headers=TURTLE)
+    assert b"two" in live.http.get(url, headers=jsonld).content
+    live.http.put(base + "other", data=b"x", headers={"Content-Type": "text/plain"})
+    assert f"<{base}other>".encode() in live.http.get(base).content
+    live.http.delete(base + "other")
+    assert f"<{base}other>".encode() not in live.http.get(base).content
