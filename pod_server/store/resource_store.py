@@ -77,6 +77,26 @@ class ContainerView:
 
 
 _AUX_SUFFIXES = tuple(AUXILIARY_SUFFIXES.values())
+_MAX_NAME_ATTEMPTS = 20
+
+
+def _candidate_name(name: str, attempt: int) -> str:
+    """The slug as given first; then (or without a slug) with a random suffix."""
+    if name and attempt == 0:
+        return name
+    return f"{name}-{secrets.token_hex(4)}" if name else secrets.token_hex(8)
+
+
+def _twin(path: str) -> str:
+    """``/a/b`` <-> ``/a/b/``: Solid Protocol §3.1 says only one of them may exist."""
+    return path[:-1] if path.endswith("/") else path + "/"
+
+
+def _lock_key(path: str) -> str:
+    """One lock for a name and its twin, so a document and a container of that name can't race."""
+    return path[:-1] if path.endswith("/") and path != "/" else path
+
+
 _SLUG_STRIP = re.compile(r"[\x00-\x1f\x7f/\\?#]+")
 MAX_SLUG_LENGTH = 100
 
@@ -133,7 +153,7 @@ class ResourceStore:
         """Create or replace ``path`` (Solid Protocol §5.3)."""
         self._check_writable(path)
         body, stored_type = self._prepare(path, data, content_type, base)
-        with self.backend.lock(path):
+        with self.backend.lock(_lock_key(path)):
             current = self._current(path)
             check(current)
             self._check_twin(path)
@@ -159,23 +179,31 @@ class ResourceStore:
                 allow=("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"),
             )
         self._check_writable(container)
-        with self.backend.lock(container):
-            try:
-                self.backend.stat(container)
-            except NotFound:
-                raise NotFound(
-                    f"the container {container} does not exist; create it first with PUT"
-                ) from None
-            path = self._free_child(container, slug, as_container)
-            body, stored_type = self._prepare(path, data, content_type, base_of(path))
-            written = self._write(path, body, stored_type, True)
-        self._announce(written)
-        return written.meta
+        try:
+            self.backend.stat(container)
+        except NotFound:
+            raise NotFound(f"the container {container} does not exist; create it first with PUT") from None
+        # No container-wide lock: each candidate name is locked on its own, so POSTs into one
+        # container run in parallel and two of them can never take the same name.
+        name = sanitize_slug(slug) if slug else ""
+        prepared: tuple[str, bytes, str] | None = None
+        for attempt in range(_MAX_NAME_ATTEMPTS):
+            path = container + _candidate_name(name, attempt) + ("/" if as_container else "")
+            if prepared is None or prepared[0] != path:
+                # The body's base IRI is the new resource's URL, so parse it for this name.
+                prepared = (path, *self._prepare(path, data, content_type, base_of(path)))
+            with self.backend.lock(_lock_key(path)):
+                if self._current(path) is not None or self._current(_twin(path)) is not None:
+                    continue
+                written = self._write(path, prepared[1], prepared[2], True)
+            self._announce(written)
+            return written.meta
+        raise Conflict("could not find a free name in the container; try another Slug")
 
     def patch(self, path: str, patch: Patch, base: str, *, check: Check = _no_check) -> Written:
         """Apply an N3 Patch or SPARQL Update (Solid Protocol §5.3.1); a missing resource is created."""
         self._check_writable(path)
-        with self.backend.lock(path):
+        with self.backend.lock(_lock_key(path)):
             current = self._current(path)
             check(current)
             self._check_twin(path)
@@ -206,7 +234,7 @@ class ResourceStore:
                 "the storage root cannot be deleted", allow=("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH")
             )
         self._check_writable(path)
-        with self.backend.lock(path):
+        with self.backend.lock(_lock_key(path)):
             current = self._current(path)
             check(current)
             if current is None:
@@ -250,7 +278,7 @@ class ResourceStore:
     def _check_twin(self, path: str) -> None:
         if path == "/":
             return
-        twin = path[:-1] if path.endswith("/") else path + "/"
+        twin = _twin(path)
         if self._current(twin) is not None:
             kind = "container" if twin.endswith("/") else "document"
             raise Conflict(
@@ -301,21 +329,6 @@ class ResourceStore:
                 "the body contains ldp:contains triples; containment is managed by the server, remove them"
             )
         del path, base
-
-    def _free_child(self, container: str, slug: str | None, as_container: bool) -> str:
-        name = sanitize_slug(slug) if slug else ""
-        for attempt in range(20):
-            if not name or attempt > 0:
-                stem = name or ""
-                suffix = secrets.token_hex(4) if stem else secrets.token_hex(8)
-                candidate_name = f"{stem}-{suffix}" if stem else suffix
-            else:
-                candidate_name = name
-            candidate = container + candidate_name + ("/" if as_container else "")
-            twin = container + candidate_name + ("" if as_container else "/")
-            if self._current(candidate) is None and self._current(twin) is None:
-                return candidate
-        raise Conflict("could not find a free name in the container; try another Slug")
 
     def _write(self, path: str, body: bytes, content_type: str, is_new: bool) -> Written:
         created_parents: list[Meta] = []

@@ -258,3 +258,47 @@ def test_concurrent_patches_lose_no_update(live: LiveServer) -> None:
         t.join()
     g = graph(live.http.get(url))
     assert len(set(g.objects(URIRef(url + "#it"), URIRef("http://example.org/v")))) == n
+
+
+def test_concurrent_posts_with_one_slug_get_distinct_names(live: LiveServer) -> None:
+    base = live.fresh()
+    live.http.put(base + "seed.txt", data=b"x", headers={"Content-Type": "text/plain"})
+    locations: list[str] = []
+
+    def post(i: int) -> None:
+        with requests.Session() as s:
+            r = s.post(
+                base, data=f"body {i}".encode(), headers={"Content-Type": "text/plain", "Slug": "same"}
+            )
+            assert r.status_code == 201
+            locations.append(r.headers["Location"])
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(locations)) == 16
+    bodies = {live.http.get(u).content for u in locations}
+    assert bodies == {f"body {i}".encode() for i in range(16)}
+
+
+def test_document_and_container_of_one_name_cannot_race(live: LiveServer) -> None:
+    for _ in range(5):
+        base = live.fresh()
+        live.http.put(base + "seed.txt", data=b"x", headers={"Content-Type": "text/plain"})
+        results: dict[str, int] = {}
+
+        def put(url: str, body: bytes, ctype: str) -> None:
+            with requests.Session() as s:
+                results[url] = s.put(url, data=body, headers={"Content-Type": ctype}).status_code
+
+        threads = [
+            threading.Thread(target=put, args=(base + "twin", b"doc", "text/plain")),
+            threading.Thread(target=put, args=(base + "twin/", b"", "text/turtle")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results.values()) == [201, 409]
