@@ -60,7 +60,7 @@ def get(op: Operation, ctx: Context) -> Result:
         if found is not None and found[1] == "describedby" and _exists(store, found[0]):
             # Solid Protocol §4.3: every resource has a description resource; until a client
             # writes one, it is empty.
-            return _rdf_result(op, Graph(), None)
+            return _rdf_result(op, Graph(bind_namespaces="none"), None)
         raise
     try:
         conditions.evaluate(op.conditions, meta, safe=True)
@@ -190,7 +190,7 @@ def _storage_description(op: Operation, ctx: Context) -> Result:
     assert root is not None
     if not _exists(ctx.store, root):
         raise NotFound(f"the storage {ids.to_url(root)} does not exist")
-    graph = Graph()
+    graph = Graph(bind_namespaces="none")
     graph.add((URIRef(ids.to_url(root)), RDF.type, PIM.Storage))
     return _rdf_result(op, graph, None)
 

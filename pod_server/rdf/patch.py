@@ -251,7 +251,7 @@ def _parse_n3_patch(data: bytes, base: str) -> N3Patch:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InvalidRdf("the N3 Patch is not valid UTF-8", line=line) from error
-    document = Graph()
+    document = Graph(bind_namespaces="none")
     try:
         with warnings.catch_warnings():
             # rdflib 7's own N3 parser uses its deprecated Dataset.default_context; not ours to fix.

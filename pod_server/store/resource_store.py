@@ -209,7 +209,7 @@ class ResourceStore:
             self._check_twin(path)
             self._check_subject_exists(path)
             if current is None:
-                graph = Graph()
+                graph = Graph(bind_namespaces="none")
             else:
                 stored = self.backend.read(path)
                 if not current.is_container and not formats.is_rdf(current.content_type):
@@ -352,7 +352,7 @@ class ResourceStore:
 
     def _parse_stored(self, stored: Stored, base: str) -> Graph:
         if not stored.body:
-            return Graph()
+            return Graph(bind_namespaces="none")
         return parse(stored.body, formats.TURTLE, base, _TRUSTED)
 
     def _emit(self, signal: NamedSignal, meta: Meta) -> None:
