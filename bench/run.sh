@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# pod-server beside the Community Solid Server 7 (file and memory configurations) and the bare
+# Flask + gunicorn ceiling, with the shared harness (../shared/bench, see its README.md).
+#
+#   bench/run.sh                                      # REPS=2, containers of 10, 1,000 and 10,000
+#   REPS=1 CONTAINERS=10,1000 DURATION=5 bench/run.sh # a quick look (about 10 minutes)
+#   CONTAINERS_REPEAT=10,1000 bench/run.sh            # skip CSS's slow 10,000 fill after round 1
+#
+# Env: REPS (2) CONTAINERS (10,1000,10000) CONTAINERS_REPEAT (= CONTAINERS) DURATION (10 s per
+#      scenario) SERVERS ("ours css-file css-mem flask") HARNESS (../shared/bench) SCRATCH
+#      ($TMPDIR/pod-bench) OUT (results folder) and anything else run_all.sh reads.
+# Prints the results folder at the end; `bench/report.py <folder>` turns it into the target table.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+HARNESS="${HARNESS:-$(cd "$REPO/../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}"
+SCRATCH="${SCRATCH:-${TMPDIR:-/tmp}/pod-bench}"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="${OUT:-$SCRATCH/results/$STAMP}"
+
+if [ ! -x "$SCRATCH/venv/bin/python" ] || [ ! -d "$SCRATCH/css/node_modules/@solid/community-server" ]; then
+  echo "harness not set up: run $HARNESS/setup.sh first" >&2
+  exit 1
+fi
+
+# Our server runs from a snapshot of the working tree taken now, so every round measures the same
+# code even if the tree changes during the run; its data folders (one per start) live beside it.
+# Both go away at the end.
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/pod-bench-ours-XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+OURS_SRC="$WORK/src"
+OURS_DATA_ROOT="$WORK/data"
+mkdir -p "$OURS_SRC" "$OURS_DATA_ROOT"
+cp -r "$REPO/pod_server" "$REPO/wsgi.py" "$OURS_SRC/"
+find "$OURS_SRC" -name __pycache__ -prune -exec rm -rf {} +
+OURS_PYTHON="${OURS_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
+"$OURS_PYTHON" -m compileall -q "$OURS_SRC" >/dev/null  # byte-compiled once, not in round 1's cold start
+
+export SCRATCH OUT OURS_SRC OURS_DATA_ROOT
+export SERVERS="${SERVERS:-ours css-file css-mem flask}"
+export REPS="${REPS:-2}"
+export DURATION="${DURATION:-10}"
+export CONTAINERS="${CONTAINERS:-10,1000,10000}"
+export CONTAINERS_REPEAT="${CONTAINERS_REPEAT:-$CONTAINERS}"
+export OURS_START="$HERE/start_ours.sh"
+export OURS_PYTHON
+unset OURS_PROVISION  # no log-in yet: the unauthenticated scenarios on a publicly writable pod root
+
+mkdir -p "$OUT"
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "command: REPS=$REPS CONTAINERS=$CONTAINERS CONTAINERS_REPEAT=$CONTAINERS_REPEAT DURATION=$DURATION bench/run.sh"
+  echo "servers: $SERVERS"
+  echo "nproc: $(nproc)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  echo "memory: $(grep MemTotal /proc/meminfo | awk '{print int($2/1024) " MB"}')"
+  echo "pod-server: commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') plus uncommitted changes;" \
+       "snapshot sha256 $(cd "$OURS_SRC" && find . -name '*.py' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  echo "python: $("$OURS_PYTHON" --version 2>&1)  gunicorn: $("$OURS_PYTHON" -m gunicorn --version 2>&1)"
+} > "$OUT/machine.txt"
+
+"$HARNESS/run_all.sh"
+"$OURS_PYTHON" "$HERE/report.py" "$OUT" | tee "$OUT/report.md"
+echo "results: $OUT"
