@@ -54,6 +54,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     store = ResourceStore(backend, ids, limits)
     app.extensions["pod_server.store"] = store
 
+    # Accounts (pod_server.accounts): the server database, the account directory the identity
+    # provider reads, login throttling; the owner lookup lets storage roots advertise solid:owner.
+    from pod_server import db
+    from pod_server.accounts.seed import seed
+    from pod_server.accounts.service import SqlAccountDirectory
+    from pod_server.accounts.throttle import LoginThrottle
+    from pod_server.http import accounts
+
+    database = db.Database(settings.sql_url)
+    db.init_app(app, database)
+    directory = SqlAccountDirectory(database, store, issuer=settings.base_url)
+    app.extensions["pod_server.accounts"] = directory
+    throttle = LoginThrottle(
+        database, per_email=settings.login_failures_per_email, per_ip=settings.login_failures_per_ip
+    )
+
     access_log.init_app(app, settings)  # first: its request id exists for every later hook
     metrics.init_app(app, settings)
     problem.init_app(app)
@@ -68,8 +84,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             access=AllowAll(),
             max_body_bytes=settings.max_body_bytes,
             default_page_size=settings.default_page_size,
+            owners=directory,
         ),
     )
+    accounts.init_app(app, accounts.AccountPages(directory, throttle, settings.base_url, settings.single_pod))
+    seed(directory, settings.seed_email, settings.seed_password, single_pod=settings.single_pod)
+
+    # The Solid-OIDC identity provider (pod_server.idp): discovery, keys, login, tokens.
+    from pod_server import idp
+
+    idp.init_app(app, settings, database, app.extensions.get("pod_server.accounts"))
     return app
 
 

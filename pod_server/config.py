@@ -103,6 +103,16 @@ class Settings:
     login_failures_per_email: int = 5
     login_failures_per_ip: int = 50
 
+    # Identity provider and outbound requests (pod_server.idp, pod_server.fetch).
+    fetch_allow_private: bool = False
+    """Let the safe fetcher reach loopback and private addresses (development only)."""
+    fetch_allow_hosts: tuple[str, ...] = field(default=())
+    """Host names the safe fetcher may reach even on private addresses, e.g. ``localhost``."""
+    redis_url: str | None = None
+    """Redis for state shared by all workers (the DPoP replay cache); per process without it."""
+    oidc_clients_file: Path | None = None
+    """A JSON list of statically configured OIDC clients (``client_id``, ``redirect_uris``, ...)."""
+
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -175,6 +185,10 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "seed_password": Secret,
     "login_failures_per_email": int,
     "login_failures_per_ip": int,
+    "fetch_allow_private": _bool,
+    "fetch_allow_hosts": lambda v: tuple(x.lower() for x in v.replace(",", " ").split() if x),
+    "redis_url": str,
+    "oidc_clients_file": Path,
 }
 
 

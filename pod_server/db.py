@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 
 from pod_server.errors import Conflict, ServiceUnavailable, StorageError
-from pod_server.migrations import upgrade
-from pod_server.store.sql import _WRITE, make_engine
+from pod_server.migrations import upgrade, upgrade_connection
+from pod_server.store.sql import _WRITE, make_engine, sqlite_file
 
 
 class Database:
@@ -33,6 +34,10 @@ class Database:
             self.engine = make_engine(url)
         except (sa_exc.ArgumentError, ImportError):
             raise StorageError("the database URL is invalid or its driver is not installed") from None
+        if self.engine.dialect.name == "sqlite" and sqlite_file(make_url(url)) is None:
+            # An in-memory database lives in this engine only: migrate it here.
+            with _translated(), self.engine.connect() as conn:
+                upgrade_connection(conn.execution_options(**{_WRITE: True}))
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

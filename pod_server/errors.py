@@ -22,6 +22,7 @@ responses, as RFC 9457 problem details unless the Solid specification defines th
      +-- UnsupportedMediaType      415
      +-- RangeNotSatisfiable       416  (carries the resource size)
      +-- UnprocessableContent      422
+     +-- TooManyRequests           429  (carries Retry-After)
      +-- ServiceUnavailable        503
      +-- StorageError              500  (a backend failed; the message is safe to show)
 """
@@ -126,6 +127,13 @@ class UnprocessableContent(PodError):
     title = "Unprocessable Content"
 
 
+class TooManyRequests(PodError):
+    """RFC 6585 §4: the client sent too many requests (e.g. failed logins) in a window."""
+
+    status = 429
+    title = "Too Many Requests"
+
+
 class ServiceUnavailable(PodError):
     status = 503
     title = "Service Unavailable"
@@ -152,6 +160,7 @@ __all__ = [
     "RangeNotSatisfiable",
     "ServiceUnavailable",
     "StorageError",
+    "TooManyRequests",
     "Unauthorized",
     "UnprocessableContent",
     "UnsupportedMediaType",

@@ -16,6 +16,7 @@ __all__ = [
     "JSONLD",
     "LDP",
     "PIM",
+    "PODSERVER",
     "RDF",
     "SOLID",
     "STAT",
@@ -161,3 +162,13 @@ def media_type_class(content_type: str) -> URIRef:
 
 # Keep these names importable from here so callers have one place for vocabularies.
 _reexports = (DCTERMS, FOAF, RDF, XSD)
+
+
+class PODSERVER(DefinedNamespace):
+    """pod-server's own terms, https://w3id.org/pod-server/ns# (docs/accounts.md): the triple a
+    person adds to a WebID document hosted elsewhere to prove they control it."""
+
+    _fail = True
+    _NS = Namespace("https://w3id.org/pod-server/ns#")
+
+    verificationCode: URIRef

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -13,6 +13,7 @@ from pod_server.http.request import to_operation
 from pod_server.http.response import to_response
 from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.operations import HANDLERS, Context
+from pod_server.ldp.owners import NoOwners, OwnerLookup
 
 METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 
@@ -28,6 +29,7 @@ class LdpServices:
     access: AccessPolicy
     max_body_bytes: int
     default_page_size: int
+    owners: OwnerLookup = field(default_factory=NoOwners)
 
 
 def services() -> LdpServices:
@@ -49,7 +51,8 @@ def resource(_path: str) -> Response:
     op = to_operation(request, s.ids, max_body_bytes=s.max_body_bytes, default_page_size=s.default_page_size)
     s.access.authorize(op, credentials())
     result = HANDLERS[op.method](op, s.context)
-    return to_response(result, op, s.ids)
+    owners = s.owners.owners_of(op.path) if s.ids.is_storage_root(op.path) else ()
+    return to_response(result, op, s.ids, owners=owners)
 
 
 def init_app(app: Flask, ldp_services: LdpServices) -> None:

@@ -20,6 +20,7 @@ from pod_server.vocab import LDP, PIM, SOLID
 
 RDF_TYPES = ", ".join(formats.READABLE)
 STORAGE_DESCRIPTION_REL = str(SOLID.storageDescription)
+OWNER_REL = str(SOLID.owner)
 
 
 def allowed_methods(path: str, ids: IdentifierMap) -> tuple[str, ...]:
@@ -73,11 +74,17 @@ def resource_headers(path: str, meta: Meta | None, ids: IdentifierMap, *, exists
     return headers
 
 
-def to_response(result: Result, op: Operation, ids: IdentifierMap) -> Response:
+def to_response(
+    result: Result, op: Operation, ids: IdentifierMap, *, owners: tuple[str, ...] = ()
+) -> Response:
     response = Response(status=result.status)
     body = result.body
     exists = result.meta is not None or result.status in {200, 206}
     headers = resource_headers(op.path, result.meta, ids, exists=exists)
+    if exists and owners:
+        # Solid Protocol §4.1: the storage root advertises its owner with rel=solid:owner.
+        owner_links = ", ".join(f'<{webid}>; rel="{OWNER_REL}"' for webid in owners)
+        headers["Link"] = f"{headers['Link']}, {owner_links}" if "Link" in headers else owner_links
     if result.links:
         extra = ", ".join(f'<{target}>; rel="{rel}"' for target, rel in result.links)
         headers["Link"] = f"{headers['Link']}, {extra}" if "Link" in headers else extra

@@ -233,6 +233,16 @@ class ResourceStore:
             raise MethodNotAllowed(
                 "the storage root cannot be deleted", allow=("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH")
             )
+        return self._delete(path, check)
+
+    def delete_storage_root(self, path: str) -> Meta:
+        """Remove an emptied pod (its account is going away). Clients cannot do this over HTTP
+        (Solid Protocol §5.4); the account service can. The server root ``/`` always stays."""
+        if path == "/" or not self.ids.is_storage_root(path):
+            raise Conflict(f"{path} is not a pod that can be removed")
+        return self._delete(path, _no_check)
+
+    def _delete(self, path: str, check: Check) -> Meta:
         self._check_writable(path)
         with self.backend.lock(_lock_key(path)):
             current = self._current(path)

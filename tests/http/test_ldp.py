@@ -284,18 +284,17 @@ def test_concurrent_posts_with_one_slug_get_distinct_names(live: LiveServer) -> 
 
 
 def test_document_and_container_of_one_name_cannot_race(live: LiveServer) -> None:
+    def put(results: dict[str, int], url: str, body: bytes, ctype: str) -> None:
+        with requests.Session() as s:
+            results[url] = s.put(url, data=body, headers={"Content-Type": ctype}).status_code
+
     for _ in range(5):
         base = live.fresh()
         live.http.put(base + "seed.txt", data=b"x", headers={"Content-Type": "text/plain"})
         results: dict[str, int] = {}
-
-        def put(url: str, body: bytes, ctype: str) -> None:
-            with requests.Session() as s:
-                results[url] = s.put(url, data=body, headers={"Content-Type": ctype}).status_code
-
         threads = [
-            threading.Thread(target=put, args=(base + "twin", b"doc", "text/plain")),
-            threading.Thread(target=put, args=(base + "twin/", b"", "text/turtle")),
+            threading.Thread(target=put, args=(results, base + "twin", b"doc", "text/plain")),
+            threading.Thread(target=put, args=(results, base + "twin/", b"", "text/turtle")),
         ]
         for t in threads:
             t.start()
