@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from pod_server.access.credentials import PUBLIC, Credentials
+from pod_server.access.credentials import Credentials
 from pod_server.access.decision import AccessPolicy
+from pod_server.auth.authenticator import Authenticator, PublicOnly
 from pod_server.http import cors
 from pod_server.http.request import to_operation
 from pod_server.http.response import to_response
@@ -30,6 +31,7 @@ class LdpServices:
     max_body_bytes: int
     default_page_size: int
     owners: OwnerLookup = field(default_factory=NoOwners)
+    authenticator: Authenticator = field(default_factory=PublicOnly)
 
 
 def services() -> LdpServices:
@@ -37,9 +39,13 @@ def services() -> LdpServices:
     return found
 
 
-def credentials() -> Credentials:
-    """Who is asking. Authentication (Solid-OIDC) replaces this with the verified WebID."""
-    return PUBLIC
+def credentials(s: LdpServices, url: str) -> Credentials:
+    """Who is asking (the authenticator), and from which web origin (WAC's acl:origin)."""
+    headers = request.headers
+    found = s.authenticator.authenticate(
+        request.method, url, headers.get("Authorization"), headers.getlist("DPoP")
+    )
+    return found.with_origin(request.headers.get("Origin"))
 
 
 @bp.route("/", defaults={"_path": ""}, methods=METHODS, strict_slashes=False)
@@ -49,10 +55,14 @@ def resource(_path: str) -> Response:
         return cors.preflight_response()
     s = services()
     op = to_operation(request, s.ids, max_body_bytes=s.max_body_bytes, default_page_size=s.default_page_size)
-    s.access.authorize(op, credentials())
+    permissions = s.access.authorize(op, credentials(s, op.url))
     result = HANDLERS[op.method](op, s.context)
     owners = s.owners.owners_of(op.path) if s.ids.is_storage_root(op.path) else ()
-    return to_response(result, op, s.ids, owners=owners)
+    response = to_response(result, op, s.ids, owners=owners)
+    if op.method in {"GET", "HEAD"}:
+        # WAC §5.1: WAC-Allow on every GET and HEAD.
+        response.headers["WAC-Allow"] = permissions.wac_allow()
+    return response
 
 
 def init_app(app: Flask, ldp_services: LdpServices) -> None:
