@@ -4,8 +4,8 @@
 Basic and a DPoP proof; the library then reads the WebID from the token it got. With no ID token
 in the answer (ours gives none for this grant) it verifies the *access token*: signature against
 the discovered ``jwks_uri``, ``iss`` equal to the discovery ``issuer``, ``aud`` containing
-``"solid"`` (solid-client-authn-core ``getWebidFromTokenPayload``). The last two tests show those
-checks are live, so the first tests pass because our tokens are right, not because the library
+``"solid"`` (solid-client-authn-core ``getWebidFromTokenPayload``). Tests below show each of
+those checks is live, so the login passes because our tokens are right, not because the library
 is lenient.
 
 The library comes from ``npm install`` in this folder (package.json pins it). Without it, or
@@ -117,12 +117,12 @@ class Helper:
         return f"http://localhost:{self.port}/"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def helper() -> Iterator[Helper]:
     state = Helper()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             name, _, rest = path.strip("/").partition("/")
             body: object
@@ -178,14 +178,30 @@ def test_login_gives_the_credentials_webid(pod: Pod) -> None:
     assert out["status"] == 200
 
 
-def test_session_fetch_sends_our_dpop_bound_token_and_a_proof(pod: Pod, helper: Helper) -> None:
+@dataclass
+class Sent:
+    url: str
+    headers: dict[str, str]
+
+    @property
+    def token(self) -> str:
+        return self.headers["authorization"].partition(" ")[2]
+
+
+@pytest.fixture(scope="module")
+def sent(pod: Pod, helper: Helper) -> Sent:
+    """What ``session.fetch(echo)`` put on the wire after logging in."""
     echo = helper.url + "echo"
     code, out = _login(pod, echo)
     assert code == 0, out
-    assert out["status"] == 200 and out["authorization"] == "DPoP"
+    assert out["status"] == 200 and out["authorization"] == "DPoP" and out["dpop"] is True
     [headers] = helper.seen
-    scheme, _, token = headers["authorization"].partition(" ")
-    assert scheme == "DPoP" and token
+    return Sent(echo, headers)
+
+
+def test_session_fetch_sends_our_dpop_bound_token_and_a_proof(pod: Pod, sent: Sent) -> None:
+    scheme, _, token = sent.headers["authorization"].partition(" ")
+    assert scheme == "DPoP" and token == sent.token and token
     # The access token the library got from us: signed with a published key, with the claims
     # Solid resource servers read (issue 3; Solid-OIDC §6; RFC 9449 §6.1).
     discovery = _discovery(pod)
@@ -197,8 +213,39 @@ def test_session_fetch_sends_our_dpop_bound_token_and_a_proof(pod: Pod, helper: 
     assert claims["client_id"] == pod.made["client_id"]
     assert claims["iat"] <= time.time() + 5 < claims["exp"]
     # The proof verifies as our resource server will verify it, and its key is the token's cnf.jkt.
-    proof = DpopVerifier().verify([headers["dpop"]], method="GET", url=echo, access_token=token)
+    # (The library's proofs carry no "ath", so the resource server must not require one.)
+    proof = DpopVerifier().verify([sent.headers["dpop"]], method="GET", url=sent.url, access_token=token)
     assert proof.jkt == claims["cnf"]["jkt"]
+
+
+@pytest.mark.parametrize(
+    "audience,accepted",
+    [("solid", True), ("client_id", True), ("https://elsewhere.example/", False)],
+)
+def test_the_library_reads_the_webid_from_our_token_only_for_its_audiences(
+    pod: Pod, sent: Sent, audience: str, accepted: bool
+) -> None:
+    """The library's own check, getWebidFromTokenPayload, on the token we issued: with audience
+    "solid" (its client-credentials path) and the client_id (its ID-token path) it yields the
+    WebID; with any other audience it refuses, so its aud check is live too."""
+    wanted = pod.made["client_id"] if audience == "client_id" else audience
+    check = (
+        'import { getWebidFromTokenPayload as read } from "@inrupt/solid-client-authn-core";\n'
+        "const [token, jwks, iss, aud] = process.argv.slice(1);\n"
+        "read(token, jwks, iss, aud).then((r) => console.log(JSON.stringify(r)),\n"
+        "  (e) => { console.log(JSON.stringify({ error: String(e) })); process.exit(1); });\n"
+    )
+    discovery = _discovery(pod)
+    done = subprocess.run(
+        [pod.node, "--input-type=module", "-e", check, sent.token, discovery["jwks_uri"],
+         discovery["issuer"], wanted],
+        cwd=HERE, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if accepted:
+        assert done.returncode == 0 and out["webId"] == pod.made["webid"], out
+    else:
+        assert done.returncode != 0 and '"aud"' in out["error"], out
 
 
 def test_a_wrong_secret_fails_the_login(pod: Pod) -> None:
