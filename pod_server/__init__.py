@@ -17,7 +17,6 @@ __version__ = "0.1.0"
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the Flask app. Without ``settings``, read them from the ``POD_SERVER_*`` environment."""
-    from pod_server.access.decision import AllowAll
     from pod_server.http import access_log, cors, ldp, metrics, problem
     from pod_server.ldp.identifiers import IdentifierMap
     from pod_server.ldp.operations import Context
@@ -60,20 +59,55 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from pod_server.accounts.seed import seed
     from pod_server.accounts.service import SqlAccountDirectory
     from pod_server.accounts.throttle import LoginThrottle
+    from pod_server.accounts.webid_proof import WebIdVerifier, through
+    from pod_server.fetch import fetcher_for
     from pod_server.http import accounts
 
     database = db.Database(settings.sql_url)
     db.init_app(app, database)
-    directory = SqlAccountDirectory(database, store, issuer=settings.base_url)
+    # One safe fetcher for every outbound request (WebID proofs, Client ID Documents, issuers'
+    # keys, WebID profiles); agent groups get a stricter one so a slow host never holds a request.
+    fetcher = fetcher_for(settings)
+    app.extensions["pod_server.fetch"] = fetcher
+    group_fetcher = fetcher_for(
+        settings, connect_timeout=1.0, read_timeout=2.0, total_timeout=2.0, max_bytes=512 * 1024
+    )
+    directory = SqlAccountDirectory(
+        database,
+        store,
+        issuer=settings.base_url,
+        verifier=WebIdVerifier(settings.base_url, through(fetcher)),
+    )
     app.extensions["pod_server.accounts"] = directory
     throttle = LoginThrottle(
         database, per_email=settings.login_failures_per_email, per_ip=settings.login_failures_per_ip
     )
 
+    # Web Access Control (pod_server.access); tests may swap in AllowAll through app.extensions.
+    from pod_server.access.defaults import open_development_pod
+    from pod_server.access.groups import GroupMembership
+    from pod_server.access.wac import WacPolicy
+
+    access = WacPolicy(store, owners=directory, groups=GroupMembership(store, group_fetcher))
+
     access_log.init_app(app, settings)  # first: its request id exists for every later hook
     metrics.init_app(app, settings)
     problem.init_app(app)
     cors.init_app(app)
+
+    # The Solid-OIDC identity provider (pod_server.idp): discovery, keys, login, tokens. Before the
+    # LDP routes: the authenticator uses its fetcher, replay cache and signing keys.
+    from pod_server import idp
+    from pod_server.auth.solid_oidc import build_authenticator
+
+    idp.init_app(app, settings, database, app.extensions.get("pod_server.accounts"))
+    authenticator = build_authenticator(
+        settings,
+        fetcher=app.extensions["pod_server.fetch"],
+        replay=app.extensions["pod_server.replay"],
+        store=store,
+        local_keys=app.extensions["pod_server.idp"].keys,
+    )
     ldp.init_app(
         app,
         ldp.LdpServices(
@@ -81,19 +115,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                 store, settings.default_page_size, RepresentationCache(settings.representation_cache_bytes)
             ),
             ids=ids,
-            access=AllowAll(),
+            access=access,
             max_body_bytes=settings.max_body_bytes,
             default_page_size=settings.default_page_size,
             owners=directory,
+            authenticator=authenticator,
         ),
     )
     accounts.init_app(app, accounts.AccountPages(directory, throttle, settings.base_url, settings.single_pod))
     seed(directory, settings.seed_email, settings.seed_password, single_pod=settings.single_pod)
-
-    # The Solid-OIDC identity provider (pod_server.idp): discovery, keys, login, tokens.
-    from pod_server import idp
-
-    idp.init_app(app, settings, database, app.extensions.get("pod_server.accounts"))
+    open_development_pod(store, directory)  # single-pod mode without an owner: open, with a warning
     return app
 
 

@@ -84,6 +84,16 @@ def main() -> None:
     "--seed-password",
     help="The seeded owner's password; prefer the variable [POD_SERVER_SEED_PASSWORD].",
 )
+@click.option(
+    "--strict-dpop/--no-strict-dpop",
+    default=None,
+    help="Refuse DPoP proofs without ath, the access token's hash (default off) [POD_SERVER_STRICT_DPOP].",
+)
+@click.option(
+    "--allow-bearer/--no-allow-bearer",
+    default=None,
+    help="Accept unbound Bearer access tokens (default off) [POD_SERVER_ALLOW_BEARER].",
+)
 def serve(
     workers: int | None,
     threads: int,

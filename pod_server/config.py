@@ -113,6 +113,14 @@ class Settings:
     oidc_clients_file: Path | None = None
     """A JSON list of statically configured OIDC clients (``client_id``, ``redirect_uris``, ...)."""
 
+    # The resource server's authentication (pod_server.auth.solid_oidc).
+    strict_dpop: bool = False
+    """Refuse DPoP proofs without ``ath`` (RFC 9449 §4.3). Off by default: Inrupt's client sends none."""
+    allow_bearer: bool = False
+    """Accept unbound ``Authorization: Bearer`` access tokens (no DPoP proof). Off: they can be replayed."""
+    allow_http_issuers: tuple[str, ...] = field(default=())
+    """Hosts whose issuers and WebIDs are trusted over plain http (loopback always is; ``*``: any)."""
+
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -189,6 +197,9 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "fetch_allow_hosts": lambda v: tuple(x.lower() for x in v.replace(",", " ").split() if x),
     "redis_url": str,
     "oidc_clients_file": Path,
+    "strict_dpop": _bool,
+    "allow_bearer": _bool,
+    "allow_http_issuers": lambda v: tuple(x.lower() for x in v.replace(",", " ").split() if x),
 }
 
 

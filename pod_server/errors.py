@@ -10,7 +10,8 @@ responses, as RFC 9457 problem details unless the Solid specification defines th
     PodError                       500  (never raised directly)
      +-- BadRequest                400
      |    +-- InvalidRdf           400  (carries the parser's line number when known)
-     +-- Unauthorized              401
+     +-- Unauthorized              401  (carries WWW-Authenticate: DPoP algs=...)
+     |    +-- InvalidToken         401  (adds error="invalid_token" and a description)
      +-- Forbidden                 403
      +-- NotFound                  404
      +-- MethodNotAllowed          405  (carries the allowed methods)
@@ -59,9 +60,35 @@ class InvalidRdf(BadRequest):
         self.line = line
 
 
+DPOP_ALGORITHMS = ("ES256", "ES384", "RS256", "PS256", "EdDSA")
+"""The DPoP proof algorithms the server accepts (RFC 9449 §4.3 point 5), advertised in challenges."""
+DPOP_CHALLENGE = f'DPoP algs="{" ".join(DPOP_ALGORITHMS)}"'
+"""The ``WWW-Authenticate`` challenge of a 401 (RFC 9449 §7.1; RFC 9110 §11.6.1: a 401 MUST carry one)."""
+
+
 class Unauthorized(PodError):
+    """401. Without a ``WWW-Authenticate`` header of its own, it carries the DPoP challenge."""
+
     status = 401
     title = "Unauthorized"
+
+    def __init__(self, detail: str = "", *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, headers=headers)
+        self.headers.setdefault("WWW-Authenticate", DPOP_CHALLENGE)
+
+
+class InvalidToken(Unauthorized):
+    """Credentials were sent but failed a check (RFC 6750 §3.1 ``invalid_token``). ``check`` names
+    the rule for logs and tests; the detail says what was wrong and is safe to show."""
+
+    title = "Invalid Token"
+
+    def __init__(self, detail: str, *, check: str) -> None:
+        # RFC 6750 §3: error_description holds %x20-21 / %x23-5B / %x5D-7E only (no quote or backslash).
+        described = "".join(c for c in detail.replace('"', "'") if " " <= c <= "~" and c != "\\")
+        challenge = f'{DPOP_CHALLENGE}, error="invalid_token", error_description="{described}"'
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+        self.check = check
 
 
 class Forbidden(PodError):
@@ -147,10 +174,13 @@ class StorageError(PodError):
 
 
 __all__ = [
+    "DPOP_ALGORITHMS",
+    "DPOP_CHALLENGE",
     "BadRequest",
     "Conflict",
     "Forbidden",
     "InvalidRdf",
+    "InvalidToken",
     "MethodNotAllowed",
     "NotAcceptable",
     "NotFound",

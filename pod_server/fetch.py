@@ -36,6 +36,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 
+from pod_server.config import Settings
 from pod_server.errors import BadRequest
 
 Resolver = Callable[[str, int], Sequence[str]]
@@ -86,6 +87,18 @@ class Fetched:
     def content_type(self) -> str:
         """The media type without parameters, lower-case (``""`` when absent)."""
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def fetcher_for(settings: Settings, **limits: Any) -> SafeFetcher:
+    """A safe fetcher configured from settings (which hosts may be private); ``limits`` override
+    the policy's timeouts and sizes, e.g. for agent groups that must never hold a request long."""
+    return SafeFetcher(
+        FetchPolicy(
+            allow_private=settings.fetch_allow_private,
+            allow_hosts=frozenset(h.lower() for h in settings.fetch_allow_hosts),
+            **limits,
+        )
+    )
 
 
 def system_resolver(host: str, port: int) -> Sequence[str]:
@@ -298,4 +311,12 @@ def _host(url: str) -> str:
         return "the server"
 
 
-__all__ = ["FetchError", "FetchPolicy", "Fetched", "Resolver", "SafeFetcher", "is_public_address"]
+__all__ = [
+    "FetchError",
+    "FetchPolicy",
+    "Fetched",
+    "Resolver",
+    "SafeFetcher",
+    "fetcher_for",
+    "is_public_address",
+]

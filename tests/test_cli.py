@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from rdflib import Graph, URIRef
 
 from pod_server.cli import main
+from pod_server.vocab import SOLID
+from tests.access.helpers import with_credentials
 from tests.live import LiveProcess, free_port, gunicorn_command, pod_server_command, server_env
 
 
@@ -128,16 +131,14 @@ def test_account_create_against_a_running_server(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         made = json.loads(done.stdout)
         assert made["pod"] == base + "bench/" and made["issuer"] == base
-        r = requests.get(made["pod"], timeout=10)
+        # The pod is private; the printed credentials give its owner a DPoP-bound token.
+        assert requests.get(made["pod"], timeout=10).status_code == 401
+        owner = with_credentials(base, made["client_id"], made["client_secret"], made["webid"])
+        r = owner.get(made["pod"])
         assert r.status_code == 200 and f"<{made['webid']}>" in r.headers["Link"]
         card = requests.get(base + "bench/profile/card", timeout=10)
         assert card.status_code == 200 and "oidcIssuer" in card.text
-        assert (
-            requests.put(
-                made["pod"] + "hello.txt", data=b"hi", headers={"Content-Type": "text/plain"}, timeout=10
-            ).status_code
-            == 201
-        )
+        assert owner.put(made["pod"] + "hello.txt", b"hi", {"Content-Type": "text/plain"}).status_code == 201
         r = requests.post(
             base + ".account/api/login",
             json={"email": "bench@example.org", "password": "password1"},
@@ -153,8 +154,12 @@ def test_serve_seeds_the_owner_at_first_start(tmp_path: Path) -> None:
     with LiveProcess(gunicorn_command(port), env=env, log=tmp_path / "server.log") as server:
         base = f"http://127.0.0.1:{port}/"
         server.wait_ready(base)
-        r = requests.get(base, timeout=10)
-        assert f"<{base}profile/card#me>" in r.headers["Link"]
+        # The seeded pod is its owner's: private, with a public WebID profile naming the issuer.
+        assert requests.get(base, timeout=10).status_code == 401
+        card = requests.get(base + "profile/card", headers={"Accept": "text/turtle"}, timeout=10)
+        assert card.status_code == 200
+        profile = Graph().parse(data=card.text, format="turtle", publicID=base + "profile/card")
+        assert (URIRef(base + "profile/card#me"), SOLID.oidcIssuer, URIRef(base)) in profile
         r = requests.post(
             base + ".account/api/login",
             json={"email": "owner@example.org", "password": "password1"},

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from pod_server.access.acl import CONDITION_REL, SUPPORTED_CONDITIONS, is_acl
 from pod_server.access.credentials import Credentials
 from pod_server.access.decision import AccessPolicy
 from pod_server.auth.authenticator import Authenticator, PublicOnly
@@ -62,6 +63,11 @@ def resource(_path: str) -> Response:
     if op.method in {"GET", "HEAD"}:
         # WAC §5.1: WAC-Allow on every GET and HEAD.
         response.headers["WAC-Allow"] = permissions.wac_allow()
+    if op.method in {"GET", "HEAD", "OPTIONS"} and is_acl(op.path):
+        # WAC "ACL Resource Condition Discovery": the condition types this server evaluates.
+        extra = ", ".join(f'<{t}>; rel="{CONDITION_REL}"' for t in SUPPORTED_CONDITIONS)
+        link = response.headers.get("Link")
+        response.headers["Link"] = f"{link}, {extra}" if link else extra
     return response
 
 

@@ -12,7 +12,9 @@ from werkzeug.http import parse_date
 from pod_server.errors import BadRequest, PayloadTooLarge
 from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.model import Body, Conditions, Operation, Page
+from pod_server.ldp.operations import PATCH_TYPES
 from pod_server.rdf import formats
+from pod_server.rdf.patch import parse_patch
 
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))')
@@ -126,10 +128,15 @@ def to_operation(
     accept = request.headers.get("Accept", "*/*")
     profile = formats.accept_params(accept, formats.JSONLD).get("profile")
     slug = request.headers.get("Slug")
+    url = ids.to_url(path)
+    patch = None
+    if method == "PATCH" and body is not None and formats.essence(body.content_type) in PATCH_TYPES:
+        # Parsed once, here: access control needs to know what it does (Solid Protocol §5.3.1).
+        patch = parse_patch(body.data, body.content_type, url)
     return Operation(
         method=method,
         path=path,
-        url=ids.to_url(path),
+        url=url,
         accept=accept,
         conditions=conditions(request),
         body=body,
@@ -138,6 +145,7 @@ def to_operation(
         range=request.headers.get("Range"),
         page=_page(request, path, default_page_size),
         jsonld_profile=profile,
+        patch=patch,
     )
 
 

@@ -15,7 +15,7 @@ from pod_server.auth.dpop import DpopVerifier
 from pod_server.auth.replay import MemoryReplayCache, RedisReplayCache, ReplayCache
 from pod_server.config import Settings
 from pod_server.db import Database
-from pod_server.fetch import FetchPolicy, SafeFetcher
+from pod_server.fetch import SafeFetcher, fetcher_for
 
 
 class NullAccountDirectory:
@@ -29,16 +29,6 @@ class NullAccountDirectory:
 
     def check_client_secret(self, client_id: str, client_secret: str) -> ClientCredential | None:
         return None
-
-
-def fetcher_for(settings: Settings) -> SafeFetcher:
-    """The process's safe fetcher, configured from settings."""
-    return SafeFetcher(
-        FetchPolicy(
-            allow_private=settings.fetch_allow_private,
-            allow_hosts=frozenset(h.lower() for h in settings.fetch_allow_hosts),
-        )
-    )
 
 
 def replay_cache_for(settings: Settings) -> ReplayCache:
@@ -82,4 +72,4 @@ def init_app(
     http.init_app(app, provider)
 
 
-__all__ = ["NullAccountDirectory", "fetcher_for", "init_app", "replay_cache_for"]
+__all__ = ["NullAccountDirectory", "init_app", "replay_cache_for"]

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pod_server.store.backend import Meta
+
+if TYPE_CHECKING:
+    from pod_server.rdf.patch import Patch
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +55,9 @@ class Operation:
     """One request, as the LDP layer sees it.
 
     ``path`` is the canonical storage path of the target (see ``pod_server.ldp.identifiers``);
-    ``url`` is its absolute URL, the base for relative IRIs in bodies.
+    ``url`` is its absolute URL, the base for relative IRIs in bodies. ``patch`` is a PATCH
+    body already parsed (N3 Patch or SPARQL Update), parsed once because access control needs
+    to know whether it deletes or reads before the handler applies it.
     """
 
     method: str
@@ -65,6 +71,7 @@ class Operation:
     range: str | None = None
     page: Page | None = None
     jsonld_profile: str | None = None
+    patch: Patch | None = None
 
 
 @dataclass(slots=True)

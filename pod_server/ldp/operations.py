@@ -267,7 +267,7 @@ def patch(op: Operation, ctx: Context) -> Result:
         raise UnsupportedMediaType(
             f"PATCH takes {' or '.join(PATCH_TYPES)}; to replace the whole resource, use PUT"
         )
-    parsed = parse_patch(data, content_type, op.url)
+    parsed = op.patch if op.patch is not None else parse_patch(data, content_type, op.url)
     written = ctx.store.patch(op.path, parsed, op.url, check=_checker(op))
     if written.created:
         return Result(201, meta=written.meta, location=op.path)

@@ -15,8 +15,10 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from pod_server.accounts.webid_proof import WebIdVerifier, through
+from pod_server.errors import NotFound
 from pod_server.fetch import FetchPolicy, SafeFetcher
 from pod_server.vocab import ACL, FOAF, LDP, PIM, PODSERVER, RDF, SOLID
+from tests.access.helpers import Agent, Person, log_in
 from tests.conftest import LiveServer, _serve
 from tests.http.helpers import links
 
@@ -84,6 +86,22 @@ def _registered(server: LiveServer, pod: bool = True) -> tuple[Browser, str, str
     return b, email, name
 
 
+def _owner(server: LiveServer, email: str, name: str) -> Agent:
+    """The pod's owner, logged in with a DPoP-bound token (pods are private by default)."""
+    account = server.app.extensions["pod_server.accounts"].find(email)
+    pod = f"{server.url}{name}/"
+    return log_in(server, Person(server, email, account.id, pod + "profile/card#me", pod))
+
+
+def _gone(server: LiveServer, name: str) -> bool:
+    """The pod no longer exists (over HTTP a missing pod answers like any unreadable one: 401)."""
+    try:
+        server.app.extensions["pod_server.store"].stat(f"/{name}/")
+    except NotFound:
+        return requests.get(f"{server.url}{name}/").status_code == 401
+    return False
+
+
 # -- pages render ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "page,labels",
@@ -123,7 +141,8 @@ def test_register_logs_in_and_makes_the_pod(server: LiveServer) -> None:
     b, email, name = _registered(server)
     page = b.http.get(b.url).text
     assert email in page and f"{server.url}{name}/profile/card#me" in page
-    r = requests.get(f"{server.url}{name}/")
+    assert requests.get(f"{server.url}{name}/").status_code == 401  # private to its owner
+    r = _owner(server, email, name).get(f"{server.url}{name}/")
     assert r.status_code == 200
     assert links(r)[str(SOLID.owner)] == {f"{server.url}{name}/profile/card#me"}
     assert str(PIM.Storage) in links(r)["type"]
@@ -239,14 +258,15 @@ def test_api_with_cookie_needs_the_csrf_header(server: LiveServer) -> None:
 
 
 # -- pods --------------------------------------------------------------------------------------
-def _graph(url: str) -> Graph:
-    r = requests.get(url, headers={"Accept": "text/turtle"})
+def _graph(url: str, who: Agent | None = None) -> Graph:
+    r = (who or Agent()).get(url, headers={"Accept": "text/turtle"})
     assert r.status_code == 200, url
     return Graph().parse(data=r.text, format="turtle", publicID=url)
 
 
 def test_profile_holds_every_required_triple(server: LiveServer) -> None:
-    _, _, name = _registered(server)
+    _, email, name = _registered(server)
+    owner = _owner(server, email, name)
     pod = f"{server.url}{name}/"
     me = URIRef(pod + "profile/card#me")
     g = _graph(pod + "profile/card")
@@ -266,12 +286,12 @@ def test_profile_holds_every_required_triple(server: LiveServer) -> None:
         pod + "settings/publicTypeIndex.ttl"
     )
     assert (URIRef(pod + "settings/privateTypeIndex.ttl"), RDF.type, SOLID.UnlistedDocument) in _graph(
-        pod + "settings/privateTypeIndex.ttl"
+        pod + "settings/privateTypeIndex.ttl", owner
     )
     assert (URIRef(pod + "settings/prefs.ttl"), RDF.type, PIM.ConfigurationFile) in _graph(
-        pod + "settings/prefs.ttl"
+        pod + "settings/prefs.ttl", owner
     )
-    inbox = requests.head(pod + "inbox/")
+    inbox = owner.head(pod + "inbox/")
     assert inbox.status_code == 200 and str(LDP.BasicContainer) in links(inbox)["type"]
 
 
@@ -296,9 +316,9 @@ FULL = {ACL.Read, ACL.Write, ACL.Append, ACL.Control}
 def test_default_access_rules(
     server: LiveServer, acl: str, target: str, default: bool, rules: dict[str, set[URIRef]]
 ) -> None:
-    _, _, name = _registered(server)
+    _, email, name = _registered(server)
     pod = f"{server.url}{name}/"
-    g = _graph(pod + acl + ".acl")
+    g = _graph(pod + acl + ".acl", _owner(server, email, name))
     found: dict[str, set[Node]] = {}
     for auth in g.subjects(RDF.type, ACL.Authorization):
         assert set(g.objects(auth, ACL.accessTo)) == {URIRef(pod + target)}
@@ -316,8 +336,8 @@ def test_default_access_rules(
 @pytest.mark.parametrize("private", ["settings/prefs.ttl", "settings/privateTypeIndex.ttl"])
 def test_private_documents_have_no_acl_of_their_own(server: LiveServer, private: str) -> None:
     """They inherit the root's owner-only acl:default."""
-    _, _, name = _registered(server)
-    assert requests.get(f"{server.url}{name}/{private}.acl").status_code == 404
+    _, email, name = _registered(server)
+    assert _owner(server, email, name).get(f"{server.url}{name}/{private}.acl").status_code == 404
 
 
 @pytest.mark.parametrize("name,status", [("Bad_Name", 400), ("well-known", 400), ("", 400), ("a" * 70, 400)])
@@ -369,12 +389,10 @@ def test_change_password_over_the_form(server: LiveServer) -> None:
 def test_delete_with_export_downloads_the_pod(server: LiveServer) -> None:
     b, email, name = _registered(server)
     pod = f"{server.url}{name}/"
-    assert (
-        requests.put(pod + "notes/a.txt", data=b"hello", headers={"Content-Type": "text/plain"}).status_code
-        == 201
-    )
+    owner = _owner(server, email, name)
+    assert owner.put(pod + "notes/a.txt", b"hello", {"Content-Type": "text/plain"}).status_code == 201
     r = b.post("delete", {"pods": "export", "password": "wrong password"})
-    assert r.status_code == 403 and requests.get(pod).status_code == 200
+    assert r.status_code == 403 and owner.get(pod).status_code == 200
     r = b.post("delete", {"password": PASSWORD})
     assert r.status_code == 400 and 'id="pods-error"' in r.text
     r = b.post("delete", {"pods": "export", "password": PASSWORD})
@@ -383,8 +401,8 @@ def test_delete_with_export_downloads_the_pod(server: LiveServer) -> None:
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         assert z.read(f"{name}/notes/a.txt") == b"hello"
         assert f"{name}/profile/card" in z.namelist() and f"{name}/.acl" in z.namelist()
-    assert requests.get(pod).status_code == 404
-    assert requests.get(pod + "profile/card").status_code == 404
+    assert _gone(server, name)
+    assert requests.get(pod + "profile/card").status_code == 401  # no pod, so no public card either
     assert Browser(server).login(email).status_code == 403
     assert b.http.get(b.url, allow_redirects=False).status_code == 303  # the old session is gone
 
@@ -393,7 +411,7 @@ def test_delete_without_copy(server: LiveServer) -> None:
     b, email, name = _registered(server)
     r = b.post("delete", {"pods": "delete", "password": PASSWORD})
     assert r.status_code == 200 and "account was deleted" in r.text
-    assert requests.get(f"{server.url}{name}/").status_code == 404
+    assert _gone(server, name)
     assert Browser(server).register(email, name).status_code == 303  # both are free again
 
 

@@ -12,7 +12,9 @@ import pytest
 import requests
 
 from pod_server.accounts.webid_proof import WebIdVerifier, through
+from pod_server.errors import NotFound
 from pod_server.fetch import FetchPolicy, SafeFetcher
+from tests.access.helpers import Person, log_in
 from tests.conftest import LiveServer, _serve
 
 PASSWORD = "correct horse battery"
@@ -100,7 +102,8 @@ def test_password_change(server: LiveServer) -> None:
 def test_delete_account(server: LiveServer, choice: str) -> None:
     auth, account, email = _account(server)
     pod = account["pods"][0]["pod"]
-    requests.put(pod + "a.txt", data=b"hi", headers={"Content-Type": "text/plain"})
+    owner = log_in(server, Person(server, email, account["id"], account["pods"][0]["webid"], pod))
+    assert owner.put(pod + "a.txt", b"hi", {"Content-Type": "text/plain"}).status_code == 201
     r = requests.post(
         _api(server) + "account/delete", json={"password": PASSWORD, "pods": choice}, headers=auth
     )
@@ -111,7 +114,9 @@ def test_delete_account(server: LiveServer, choice: str) -> None:
             assert z.read(f"{name}/a.txt") == b"hi"
     else:
         assert r.status_code == 204
-    assert requests.get(pod).status_code == 404
+    assert requests.get(pod).status_code == 401  # like any resource nobody may read
+    with pytest.raises(NotFound):
+        server.app.extensions["pod_server.store"].stat(pod[len(server.url) - 1 :])
     assert (
         requests.post(_api(server) + "login", json={"email": email, "password": PASSWORD}).status_code == 403
     )
