@@ -5,6 +5,7 @@
 #   bench/run.sh                                      # REPS=2, containers of 10, 1,000 and 10,000
 #   REPS=1 CONTAINERS=10,1000 DURATION=5 bench/run.sh # a quick look (about 10 minutes)
 #   CONTAINERS_REPEAT=10,1000 bench/run.sh            # skip CSS's slow 10,000 fill after round 1
+#   AUTH=0 bench/run.sh                               # unauthenticated, open single pod
 #
 # Env: REPS (2) CONTAINERS (10,1000,10000) CONTAINERS_REPEAT (= CONTAINERS) DURATION (10 s per
 #      scenario) SERVERS ("ours css-file css-mem flask") HARNESS (../shared/bench) SCRATCH
@@ -44,7 +45,16 @@ export CONTAINERS="${CONTAINERS:-10,1000,10000}"
 export CONTAINERS_REPEAT="${CONTAINERS_REPEAT:-$CONTAINERS}"
 export OURS_START="$HERE/start_ours.sh"
 export OURS_PYTHON
-unset OURS_PROVISION  # no log-in yet: the unauthenticated scenarios on a publicly writable pod root
+# Authenticated by default: a provider-mode server, an account + pod + client credentials made
+# by bench/provision_ours.sh, so the harness also runs auth_get (DPoP-bound token, fresh proof per
+# request) and writes under an ACL it sets itself. AUTH=0: the unauthenticated scenarios on an
+# open single-pod root, as before log-in existed.
+if [ "${AUTH:-1}" = "1" ]; then
+  export POD_SERVER_SINGLE_POD=0
+  export OURS_PROVISION="$HERE/provision_ours.sh {base_url}"
+else
+  unset OURS_PROVISION
+fi
 
 mkdir -p "$OUT"
 {

@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
 
     # Web Access Control (pod_server.access); tests may swap in AllowAll through app.extensions.
-    from pod_server.access.defaults import open_development_pod
+    from pod_server.access.defaults import open_development_pod, readable_server_root
     from pod_server.access.groups import GroupMembership
     from pod_server.access.wac import WacPolicy
 
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     accounts.init_app(app, accounts.AccountPages(directory, throttle, settings.base_url, settings.single_pod))
     seed(directory, settings.seed_email, settings.seed_password, single_pod=settings.single_pod)
     open_development_pod(store, directory)  # single-pod mode without an owner: open, with a warning
+    readable_server_root(store)  # provider mode: anyone may read the root listing, nobody write
     return app
 
 

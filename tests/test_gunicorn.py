@@ -136,9 +136,9 @@ def test_pod_server_serve(tmp_path: Path) -> None:
     with LiveProcess(command, env=env, log=log) as server:
         base = f"http://127.0.0.1:{port}/"
         server.wait_ready(base)
-        # Provider mode (the default): the server root belongs to nobody, so it answers 401.
+        # Provider mode (the default): anyone may read the server root's listing.
         root = requests.get(base, timeout=10)
-        assert root.status_code == 401, root.text
+        assert root.status_code == 200, root.text
         assert root.headers["X-Request-Id"]
         scrape = requests.get(base + METRICS, timeout=10)
         assert scrape.status_code == 200, scrape.text

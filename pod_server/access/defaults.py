@@ -1,7 +1,9 @@
 """What access a server starts with.
 
-- Provider mode: the server root ``/`` has no ACL, so nobody may do anything there; pods come
-  from the accounts service, each with the owner's ACL (``pod_server.accounts.pods``).
+- Provider mode: the server root ``/`` gets an ACL at first start that lets everyone *read* it
+  (its listing names the pods, which the public WebIDs name anyway) and nothing else: nobody may
+  write there, and nothing is inherited (no ``acl:default``). Pods come from the accounts service,
+  each with the owner's ACL (``pod_server.accounts.pods``).
 - Single-pod mode with a seeded owner: the pod's ACLs come from the pod template, like any pod.
 - Single-pod mode *without* an owner is a development pod. So that it is usable at all, the first
   start writes a root ACL that gives everyone full access, and every start logs a warning saying
@@ -56,6 +58,32 @@ def open_acl(root_url: str) -> bytes:
     return serialize(g, formats.TURTLE, root_url + ".acl")
 
 
+def readable_root_acl(root_url: str) -> bytes:
+    """An ACL letting everyone read the server root itself (not what is below it)."""
+    g = Graph()
+    rule = URIRef(root_url + ".acl#public")
+    g.add((rule, RDF.type, ACL.Authorization))
+    g.add((rule, ACL.agentClass, FOAF.Agent))
+    g.add((rule, ACL.accessTo, URIRef(root_url)))
+    g.add((rule, ACL.mode, ACL.Read))
+    return serialize(g, formats.TURTLE, root_url + ".acl")
+
+
+def readable_server_root(store: ResourceStore) -> bool:
+    """In provider mode, write the server root's read-only public ACL if there is no root ACL yet.
+    Returns whether it was written now."""
+    if store.ids.single_pod:
+        return False
+    url = store.ids.to_url("/.acl")
+    try:
+        store.put(
+            "/.acl", readable_root_acl(store.ids.to_url("/")), formats.TURTLE, url, check=_only_if_missing
+        )
+    except Conflict:
+        return False  # it exists (maybe another worker wrote it first): the operator's choice stands
+    return True
+
+
 def _only_if_missing(current: Meta | None) -> None:
     if current is not None:
         raise Conflict("the root ACL exists")
@@ -83,4 +111,11 @@ def open_development_pod(store: ResourceStore, owners: OwnerLookup) -> bool:
     return True
 
 
-__all__ = ["NO_OWNER_WARNING", "OPEN_ACL_WARNING", "open_acl", "open_development_pod"]
+__all__ = [
+    "NO_OWNER_WARNING",
+    "OPEN_ACL_WARNING",
+    "open_acl",
+    "open_development_pod",
+    "readable_root_acl",
+    "readable_server_root",
+]

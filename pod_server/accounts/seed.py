@@ -1,8 +1,9 @@
 """First-start seeding: the owner's account (and, in single-pod mode, the root pod) from settings.
 
-Runs in ``create_app``, so it runs in every worker; several at once are safe because the database
-refuses a second account with the same email and a second pod at the same path (``Conflict``),
-and a process that loses either race simply goes on.
+Runs in ``create_app``, so it runs in every worker. Workers seed one at a time, under a
+cross-process lock of the storage backend: a worker that starts while another is still writing the
+pod waits for it, so no worker serves a half-made pod (whose documents would exist before their
+ACLs). The database still refuses a second account or pod (``Conflict``) as a second guard.
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ def seed(
     """Create the first account when there is none yet and both ``email`` and ``password`` are set."""
     if not email or not password or directory.count() > 0:
         return
+    with directory.store.backend.lock(SEED_LOCK):
+        if directory.count() > 0:
+            return  # another worker seeded while this one waited
+        _seed(directory, email, password, single_pod=single_pod)
+
+
+SEED_LOCK = "/.well-known/pod-server/seed"
+"""A path no resource can have (server-managed), used only as the name of a lock."""
+
+
+def _seed(directory: SqlAccountDirectory, email: str, password: Secret, *, single_pod: bool) -> None:
     try:
         account = directory.register(email, password.reveal())
     except Conflict:

@@ -135,9 +135,11 @@ def test_a_seeded_single_pod_is_its_owners(caplog: pytest.LogCaptureFixture) -> 
 
 
 def test_provider_root_belongs_to_nobody() -> None:
+    """Everyone may read the server root's listing; nobody may write there or below it."""
     app = create_app(backend="memory", base_url=BASE, single_pod=False)
     client = app.test_client()
-    assert client.get("/").status_code == 401
+    assert client.get("/").status_code == 200
+    assert client.get("/.acl").status_code == 401  # reading the ACL needs Control
     r = client.put("/mine/a.ttl", data=b"<#a> <#b> <#c> .", headers={"Content-Type": "text/turtle"})
     assert r.status_code == 401
     assert client.get("/.well-known/solid").status_code != 401  # discovery is not access-controlled

@@ -39,12 +39,15 @@ def test_each_pod_is_a_storage_with_its_own_description(provider: LiveServer) ->
 
 
 def test_the_server_root_is_nobodys_in_provider_mode(provider: LiveServer) -> None:
-    """Pods come from accounts: nobody can make one, or anything else, by writing under /."""
+    """Pods come from accounts: nobody can make one, or anything else, by writing under /.
+    Everyone may read the root's listing (the pods' names, which their public WebIDs show anyway)."""
     person = make_person(provider, "carol")
     owner = log_in(provider, person)
     assert PUBLIC.put(provider.url + "squatter/a.ttl", b"<#a> <#b> <#c> .", TURTLE).status_code == 401
     assert owner.put(provider.url + "squatter/a.ttl", b"<#a> <#b> <#c> .", TURTLE).status_code == 403
-    assert PUBLIC.get(provider.url).status_code == 401
+    assert PUBLIC.get(provider.url).status_code == 200
+    assert PUBLIC.put(provider.url + ".acl", b"", TURTLE).status_code == 401
+    assert PUBLIC.delete(provider.url + "squatter/").status_code in {401, 404}
 
 
 def test_subdomain_mode_maps_hosts_to_pods() -> None:
