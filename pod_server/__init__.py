@@ -108,6 +108,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         store=store,
         local_keys=app.extensions["pod_server.idp"].keys,
     )
+    if "pod_server.http.metrics" in app.extensions:
+        authenticator.on_proof_without_ath = app.extensions["pod_server.http.metrics"].proof_without_ath
     ldp.init_app(
         app,
         ldp.LdpServices(

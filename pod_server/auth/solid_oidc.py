@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,8 @@ class SolidOidcAuthenticator:
     allow_bearer: bool = False
     proofs_without_ath: int = 0
     """Proofs accepted without ``ath`` by this process (non-strict mode)."""
+    on_proof_without_ath: Callable[[], None] = field(default=lambda: None, repr=False)
+    """Told of each such proof: the Prometheus counter, when metrics are on."""
     _clients_without_ath: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -126,6 +128,7 @@ class SolidOidcAuthenticator:
 
     def _count_without_ath(self, token: AccessToken, proof: DpopProof) -> None:
         client = token.client_id or "(no client_id)"
+        self.on_proof_without_ath()
         with self._lock:
             self.proofs_without_ath += 1
             first = client not in self._clients_without_ath

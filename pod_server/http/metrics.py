@@ -146,6 +146,11 @@ class Metrics:
             ["method"],
             registry=own,
         )
+        self.proofs_without_ath = Counter(
+            "pod_server_dpop_proofs_without_ath",
+            "DPoP proofs accepted without the ath claim RFC 9449 wants (refused with --strict-dpop).",
+            registry=own,
+        )
         if self.directory is not None:
             from prometheus_client import multiprocess
 
@@ -166,6 +171,9 @@ class Metrics:
         self.duration.labels(label).observe(seconds)
         if body_bytes:
             self.bytes_out.labels(label).inc(body_bytes)
+
+    def proof_without_ath(self) -> None:
+        self.proofs_without_ath.inc()
 
     def render(self) -> tuple[bytes, str]:
         """The current values in the Prometheus text format, and its media type."""

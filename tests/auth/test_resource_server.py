@@ -227,6 +227,20 @@ def test_proof_without_ath_is_accepted_and_counted(
     assert authenticator.proofs_without_ath == before + 1
 
 
+def test_proofs_without_ath_show_in_the_metrics(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 4: a proof without ath is accepted by default and counted in a log line and a metric."""
+    from pod_server.http.metrics import PATH
+
+    for server in serve(tmp_path_factory.mktemp("metrics"), metrics=True):
+        person = make_person(server)
+        proof_key = DpopKey()
+        access_token, _ = client_credentials(server, person, proof_key)
+        headers = dpop_headers("GET", person.webid.split("#")[0], access_token, proof_key, with_ath=False)
+        assert requests.get(person.webid.split("#")[0], headers=headers, timeout=5).status_code == 200
+        scrape = requests.get(server.url + PATH.lstrip("/"), timeout=5).text
+        assert "pod_server_dpop_proofs_without_ath_total 1.0" in scrape
+
+
 def test_proof_htu_may_carry_a_query(
     rs: LiveServer, recorder: Recorder, key: DpopKey, token: tuple[str, str]
 ) -> None:
