@@ -310,3 +310,17 @@ def test_account_tokens_expire(docs: Documents) -> None:
     assert d.account_for_token(token) == d.get(a.id)
     d.clock = lambda: time.time() + 31 * 24 * 3600
     assert d.account_for_token(token) is None
+
+
+def test_passwords_use_owasps_argon2id_setting_and_start_cheaply() -> None:
+    from argon2 import extract_parameters
+
+    from pod_server.accounts.hashing import Passwords
+
+    passwords = Passwords()
+    assert passwords._dummy is None  # no argon2 run until an unknown email needs one
+    params = extract_parameters(passwords.hash("correct horse"))
+    assert (params.memory_cost, params.time_cost, params.parallelism) == (19 * 1024, 2, 1)
+    assert params.type.name == "ID"
+    assert not passwords.verify(None, "anything")
+    assert passwords._dummy is not None
