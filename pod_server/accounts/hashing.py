@@ -3,7 +3,8 @@
 Passwords are hashed with argon2id at OWASP's first recommended setting (Password Storage Cheat
 Sheet: 19 MiB of memory, 2 iterations, 1 lane) rather than argon2-cffi's default 64 MiB: a small
 server verifying a burst of logins at once should not need 64 MiB for each. Client secrets and
-account tokens are 256-bit random values, so a plain SHA-256 of them is as strong as a slow hash (RFC 9106 §1 is about low-entropy passwords); only the hash is stored.
+account tokens are 256-bit random values, so a plain SHA-256 of them is as strong as a slow hash
+(RFC 9106 §1 is about low-entropy passwords); only the hash is stored.
 """
 
 from __future__ import annotations
