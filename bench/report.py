@@ -44,6 +44,8 @@ class Target:
 TARGETS = [
     Target("reads", "get_turtle", "GET small Turtle", 5, "rps"),
     Target("reads", "get_jsonld", "GET as JSON-LD", 5, "rps"),
+    # Issue 4: a DPoP-bound token and a fresh proof (signed before the timed phase) per request.
+    Target("reads", "auth_get", "GET with DPoP", 5, "rps"),
     Target("writes", "put", "PUT", 3, "rps"),
     Target("writes", "patch", "N3 PATCH", 3, "rps"),
     Target("writes", "post", "POST", 3, "rps"),
@@ -54,7 +56,7 @@ CEILING_TARGETS = [
     Target("ceiling", "get_turtle", "GET small Turtle", 3, "ceiling"),
     Target("ceiling", "get_jsonld", "GET as JSON-LD", 3, "ceiling"),
 ]
-INFO_SCENARIOS = ["get_turtle", "get_jsonld", "put", "patch", "post", "get_container_10"]
+INFO_SCENARIOS = ["get_turtle", "get_jsonld", "auth_get", "put", "patch", "post", "get_container_10"]
 
 
 def load(paths: Iterable[str]) -> dict[str, list[Run]]:
