@@ -680,6 +680,11 @@ class FilesystemBackend:
     def stat(self, path: str) -> Meta:
         loc = self._locate(path)
         try:
+            # Most stats of missing paths are access control looking for .acl documents that do
+            # not exist: one lstat answers those. A path that exists still gets its parents
+            # checked (no symbolic links on the way) before it is trusted.
+            if _lstat(loc.file) is None:
+                raise NotFound(f"{loc.path} does not exist")
             self._require_parents(loc)
             return self._container_stat(loc) if loc.is_container else self._document_stat(loc)
         except OSError as exc:
