@@ -231,7 +231,15 @@ def test_proofs_without_ath_show_in_the_metrics(tmp_path_factory: pytest.TempPat
     """Issue 4: a proof without ath is accepted by default and counted in a log line and a metric."""
     from pod_server.http.metrics import PATH
 
-    for server in serve(tmp_path_factory.mktemp("metrics"), metrics=True):
+    # The memory backend keeps prometheus-client in single-process mode (multiprocess mode is
+    # process-wide, and would leak into the other metrics tests of this pytest process).
+    for server in _serve(
+        tmp_path_factory.mktemp("metrics"),
+        single_pod=False,
+        backend="memory",
+        metrics=True,
+        fetch_allow_hosts=("127.0.0.1",),
+    ):
         person = make_person(server)
         proof_key = DpopKey()
         access_token, _ = client_credentials(server, person, proof_key)
