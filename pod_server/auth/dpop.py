@@ -13,9 +13,7 @@ Signatures are checked with joserfc's algorithm objects directly: its registry w
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
 from joserfc.jws import JWSRegistry
 
+from pod_server.auth import compact
 from pod_server.auth.replay import MemoryReplayCache, ReplayCache
 from pod_server.errors import BadRequest
 
@@ -87,23 +86,6 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise DpopError("is not a compact JWS (bad base64url)", check="header") from None
-
-
-def _json_object(raw: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise DpopError(f"{what} is not JSON", check="header") from None
-    if not isinstance(value, dict):
-        raise DpopError(f"{what} is not a JSON object", check="header")
-    return value
-
-
 @dataclass
 class DpopVerifier:
     """Verifies proofs. ``max_age``: how old a proof's ``iat`` may be; ``leeway``: how far in the
@@ -140,12 +122,9 @@ class DpopVerifier:
         if len(token) > _MAX_PROOF_BYTES:
             raise DpopError(f"is longer than {_MAX_PROOF_BYTES} bytes", check="header")
         # Point 2: a single well-formed JWT.
-        segments = token.split(".")
-        if len(segments) != 3 or not all(segments):
-            raise DpopError("is not a compact JWS with three parts", check="header")
-        header = _json_object(_unb64(segments[0]), "the JOSE header")
-        claims = _json_object(_unb64(segments[1]), "the payload")
-        signature = _unb64(segments[2])
+        header, claims, signature, signing_input = compact.split(
+            token, lambda reason: DpopError(reason, check="header")
+        )
         # Point 4: typ is dpop+jwt.
         if header.get("typ") != "dpop+jwt":
             raise DpopError('the header "typ" must be "dpop+jwt"', check="typ")
@@ -167,7 +146,6 @@ class DpopVerifier:
         except (JoseError, ValueError, TypeError, KeyError):
             raise DpopError('"jwk" is not a valid public key', check="jwk") from None
         # Point 6: the signature verifies with that key.
-        signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
         try:
             valid = JWSRegistry.algorithms[alg].verify(signing_input, signature, key)
         except (JoseError, ValueError, TypeError):

@@ -19,10 +19,7 @@ are never remembered.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +30,7 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
 
+from pod_server.auth import compact
 from pod_server.auth.issuers import KEY_TYPES, IssuerKeys
 from pod_server.auth.transport import TransportPolicy
 from pod_server.errors import InvalidToken
@@ -51,23 +49,6 @@ class AccessToken:
     """``cnf.jkt``: the thumbprint of the key the token is bound to (``None``: an unbound token)."""
     expires: float
     issued_at: float
-
-
-def _unb64(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidToken("the access token is not a JWT (bad base64url)", check="format") from None
-
-
-def _json_object(raw: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidToken(f"the access token's {what} is not JSON", check="format") from None
-    if not isinstance(value, dict):
-        raise InvalidToken(f"the access token's {what} is not a JSON object", check="format")
-    return value
 
 
 def _number(claims: dict[str, Any], name: str, *, required: bool) -> float | None:
@@ -112,12 +93,9 @@ class AccessTokenVerifier:
         return found
 
     def _check(self, token: str, now: float) -> AccessToken:
-        segments = token.split(".")
-        if len(segments) != 3 or not all(segments):
-            raise InvalidToken("the access token is not a signed JWT (compact JWS)", check="format")
-        header = _json_object(_unb64(segments[0]), "header")
-        claims = _json_object(_unb64(segments[1]), "payload")
-        signature = _unb64(segments[2])
+        header, claims, signature, signing_input = compact.split(
+            token, lambda reason: InvalidToken(f"the access token {reason}", check="format")
+        )
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg not in KEY_TYPES:
             raise InvalidToken(f"the access token's alg must be one of {', '.join(KEY_TYPES)}", check="alg")
@@ -155,7 +133,6 @@ class AccessTokenVerifier:
             raise InvalidToken('the access token\'s "client_id" must be a string', check="client_id")
         # Last: the signature, which may need the issuer's keys from the network.
         key = self.keys.find(issuer, kid, alg)
-        signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
         try:
             valid = JWSRegistry.algorithms[alg].verify(signing_input, signature, key)
         except (JoseError, ValueError, TypeError):
