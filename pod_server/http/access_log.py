@@ -82,8 +82,12 @@ def _start() -> None:
     g.access_start = time.perf_counter()
 
 
-def _record(response: Response) -> Response:
+def _tag(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id") or request_id_from(None)
+    return response
+
+
+def _record(response: Response) -> Response:
     g.access_status = response.status_code
     g.access_bytes = body_bytes(response)
     return response
@@ -107,9 +111,10 @@ def _write(exc: BaseException | None) -> None:
 def init_app(app: Flask, settings: Settings) -> None:
     """Give every request an id; when ``settings.access_log`` is on, log one line per request."""
     app.before_request(_start)
-    app.after_request(_record)
+    app.after_request(_tag)
     if not settings.access_log:
         return
+    app.after_request(_record)
     log.setLevel(settings.log_level.upper())
     if not log.hasHandlers():
         # Nobody configured logging (plain gunicorn): write the bare JSON lines to stderr, and do

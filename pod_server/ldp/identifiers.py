@@ -10,6 +10,7 @@ them to and from absolute URLs, in path mode (``https://host/alice/...``) or sub
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import quote, unquote, urlsplit
 
 from pod_server.errors import BadRequest, UriTooLong
@@ -108,8 +109,9 @@ class IdentifierMap:
     subdomains: bool = False
     max_path_length: int = 1024
 
-    @property
+    @cached_property
     def _base(self) -> tuple[str, str, str]:
+        """(scheme, host, path prefix) of the base URL, split once: to_url runs on every request."""
         parts = urlsplit(self.base_url)
         return parts.scheme, parts.netloc.lower(), parts.path.rstrip("/")
 

@@ -30,7 +30,7 @@ from pod_server.ldp.representation_cache import RepresentationCache
 from pod_server.rdf import formats
 from pod_server.rdf.convert import parse, serialize
 from pod_server.rdf.patch import parse_patch
-from pod_server.store.backend import Meta
+from pod_server.store.backend import Meta, Stored
 from pod_server.store.resource_store import _TRUSTED, ResourceStore
 from pod_server.vocab import LDP, PIM, RDF
 
@@ -53,8 +53,15 @@ def get(op: Operation, ctx: Context) -> Result:
     store = ctx.store
     if store.ids.storage_description(op.path) == op.path:
         return _storage_description(op, ctx)
+    # A document without preconditions is read once; with them, its metadata is tested first so
+    # a 304 or 412 never reads the body.
+    stored: Stored | None = None
     try:
-        meta = store.stat(op.path)
+        if op.conditions.empty and not op.path.endswith("/"):
+            stored = store.read(op.path)
+            meta = stored.meta
+        else:
+            meta = store.stat(op.path)
     except NotFound:
         found = subject_of(op.path)
         if found is not None and found[1] == "describedby" and _exists(store, found[0]):
@@ -68,7 +75,8 @@ def get(op: Operation, ctx: Context) -> Result:
         return Result(304, meta=meta)
     if meta.is_container:
         return _get_container(op, ctx, meta)
-    stored = store.read(op.path)
+    if stored is None:
+        stored = store.read(op.path)
     if formats.is_rdf(stored.meta.content_type):
         chosen = _negotiate_rdf(op.accept)
         if chosen == formats.TURTLE:

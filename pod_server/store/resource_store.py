@@ -128,8 +128,9 @@ class ResourceStore:
         cursor = after
         while True:
             batch = self.backend.children(path, after=cursor, limit=fetch)
-            # endswith() first: most children are not auxiliary, and it is the cheap test.
-            children.extend(m for m in batch if not (m.path.endswith(_AUX_SUFFIXES) and is_auxiliary(m.path)))
+            # A child is auxiliary exactly when it is a document with an auxiliary suffix
+            # (identifiers.subject_of); containers end in "/", so the suffix test alone decides.
+            children.extend(m for m in batch if not m.path.endswith(_AUX_SUFFIXES))
             if fetch is None or len(batch) < fetch or (limit is not None and len(children) > limit):
                 break
             cursor = batch[-1].path
