@@ -21,8 +21,10 @@ def seed(
     directory: SqlAccountDirectory, email: str | None, password: Secret | None, *, single_pod: bool
 ) -> None:
     """Create the first account when there is none yet and both ``email`` and ``password`` are set."""
-    if not email or not password or directory.count() > 0:
+    if not email or not password:
         return
+    # Always through the lock, even when an account exists: it may be the one another worker is
+    # seeding right now, with its pod still half made.
     with directory.store.backend.lock(SEED_LOCK):
         if directory.count() > 0:
             return  # another worker seeded while this one waited
