@@ -22,5 +22,5 @@ export POD_SERVER_ACCESS_LOG="${POD_SERVER_ACCESS_LOG:-0}"
 export POD_SERVER_LOG_LEVEL="${POD_SERVER_LOG_LEVEL:-WARNING}"
 
 cd "$REPO"
-exec "$PY" -m gunicorn -w "${OURS_WORKERS:-2}" -k gthread --threads "${OURS_THREADS:-8}" \
+exec "$PY" -m gunicorn -w "${OURS_WORKERS:-2}" -k pod_server.gunicorn.Worker --threads "${OURS_THREADS:-8}" \
   -b "127.0.0.1:$PORT" wsgi:app

@@ -6,6 +6,11 @@ per-process files are wiped before the first worker starts (``on_starting``), an
 gauges are dropped when it exits (``child_exit``). With plain ``gunicorn wsgi:app`` use
 :func:`hooks` from a ``gunicorn.conf.py``; without them, workers still drop the gauges of dead
 processes when they start.
+
+Live notification connections (WebSocket, streaming HTTP) outlast their request by hours: the
+view hands the socket to the notification hub (:mod:`pod_server.http.handoff`) and the
+:class:`Worker` here lets go of the connection without closing it, so it holds no thread. Plain
+``-k gthread`` works too, but parks one thread per live connection.
 """
 
 from __future__ import annotations
@@ -13,9 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from pod_server.config import Settings
+from pod_server.http import handoff
+
+_HANDED_OFF = object()
+"""What Worker.handle returns for a connection the notification hub now holds."""
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -32,6 +43,35 @@ class _Server(BaseApplication):  # type: ignore[misc]
         from pod_server import create_app
 
         return create_app(self.settings)
+
+
+class Worker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's gthread worker, able to forget a connection handed to the notification hub.
+
+    Relies on gunicorn 27's ``ThreadWorker``: ``handle(conn)`` runs a request in a pool thread
+    and returns whether to keep the connection; it takes a StopIteration from the app (which
+    :class:`~pod_server.http.handoff.Detached` raises) as "close, nothing to write". Its result
+    reaches ``finish_request(conn, future)`` on the main thread, which would close the
+    connection with ``close_graceful``: ``shutdown(SHUT_WR)`` (a FIN to the hub's client) and a
+    read drain (eating its frames). For a handed-off connection it only drops the worker's own
+    descriptor: the hub holds a ``dup()`` of it. The connection leaves ``nr_conns`` too, so it
+    does not count against ``worker_connections``.
+    """
+
+    def init_process(self) -> None:
+        handoff.enable_detach()
+        super().init_process()  # runs the worker until it stops
+
+    def handle(self, conn: Any) -> Any:
+        kept = super().handle(conn)
+        return _HANDED_OFF if handoff.release(conn.sock) else kept
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        if not fs.cancelled() and fs.exception() is None and fs.result() is _HANDED_OFF:
+            self.nr_conns -= 1
+            util.close(conn.sock)  # plain close(): no shutdown, no drain
+            return
+        super().finish_request(conn, fs)
 
 
 def hooks(settings: Settings) -> dict[str, Callable[..., None]]:
@@ -58,7 +98,7 @@ def run(settings: Settings, *, workers: int, threads: int) -> None:
         "bind": f"{settings.host}:{settings.port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": "pod_server.gunicorn.Worker",
         "accesslog": None,
         "timeout": 60,
         "graceful_timeout": 10,
@@ -67,4 +107,4 @@ def run(settings: Settings, *, workers: int, threads: int) -> None:
     _Server(settings, options).run()
 
 
-__all__ = ["hooks", "run"]
+__all__ = ["Worker", "hooks", "run"]

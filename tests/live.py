@@ -63,8 +63,11 @@ def server_env(data_dir: Path, port: int, *, backend: str = "filesystem", **extr
     return env
 
 
-def gunicorn_command(port: int, *, workers: int = 2, threads: int = 4) -> list[str]:
-    """``gunicorn -w 2 -k gthread --threads 4 -b 127.0.0.1:<port> wsgi:app`` (run with cwd=REPO)."""
+def gunicorn_command(
+    port: int, *, workers: int = 2, threads: int = 4, worker_class: str = "pod_server.gunicorn.Worker"
+) -> list[str]:
+    """``gunicorn -w 2 -k pod_server.gunicorn.Worker --threads 4 -b 127.0.0.1:<port> wsgi:app``
+    (run with cwd=REPO); the worker is gthread's, able to hand notification sockets to the hub."""
     return [
         sys.executable,
         "-m",
@@ -72,7 +75,7 @@ def gunicorn_command(port: int, *, workers: int = 2, threads: int = 4) -> list[s
         "-w",
         str(workers),
         "-k",
-        "gthread",
+        worker_class,
         "--threads",
         str(threads),
         "-b",
