@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests import redis as redis_module
 from tests.idp.helpers import DpopKey
 from tests.live import (
     LiveProcess,
@@ -32,18 +32,11 @@ from tests.live import (
 
 pytestmark = pytest.mark.slow
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_module.REDIS_URL
 
 
 def redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI needs Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL} ({exc})")
+    redis_module.redis_url_or_skip()
 
 
 def ath(token: str) -> str:

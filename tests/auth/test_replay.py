@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -10,24 +9,12 @@ import pytest
 
 from pod_server.auth.replay import MemoryReplayCache, RedisReplayCache
 from pod_server.errors import ServiceUnavailable
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.redis import redis_url_or_skip
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide Redis at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    finally:
-        client.close()
-    yield REDIS_URL
+    yield redis_url_or_skip()
 
 
 def test_memory_cache_expires() -> None:
