@@ -110,11 +110,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     if "pod_server.http.metrics" in app.extensions:
         authenticator.on_proof_without_ath = app.extensions["pod_server.http.metrics"].proof_without_ath
+    # Live updates (pod_server.notifications): built before the LDP routes, whose storage
+    # descriptions list its subscription services.
+    from pod_server.http import notifications
+    from pod_server.notifications.factory import build_service
+
+    notifier = build_service(
+        settings, store, ids, access, database, fetcher, app.extensions["pod_server.idp"].keys
+    )
     ldp.init_app(
         app,
         ldp.LdpServices(
             context=Context(
-                store, settings.default_page_size, RepresentationCache(settings.representation_cache_bytes)
+                store,
+                settings.default_page_size,
+                RepresentationCache(settings.representation_cache_bytes),
+                describers=(notifier.describe_storage,),
             ),
             ids=ids,
             access=access,
@@ -124,6 +135,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             authenticator=authenticator,
         ),
     )
+    notifications.init_app(app, notifier)
+    notifier.start()
     accounts.init_app(app, accounts.AccountPages(directory, throttle, settings.base_url, settings.single_pod))
     seed(directory, settings.seed_email, settings.seed_password, single_pod=settings.single_pod)
     open_development_pod(store, directory)  # single-pod mode without an owner: open, with a warning

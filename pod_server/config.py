@@ -113,6 +113,21 @@ class Settings:
     oidc_clients_file: Path | None = None
     """A JSON list of statically configured OIDC clients (``client_id``, ``redirect_uris``, ...)."""
 
+    # Live updates (pod_server.notifications): Solid Notifications and the legacy solid-0.1 socket.
+    # With redis_url set, changes reach subscribers through Redis pub/sub, whichever worker holds them.
+    notifications_legacy: bool = True
+    """Serve the solid-0.1 WebSocket protocol (``Updates-Via``) for older apps such as SolidOS."""
+    notification_max_duration: float = 14 * 24 * 3600.0
+    """Seconds a notification channel may live at most (a later ``endAt`` is clamped)."""
+    notification_ping_interval: float = 30.0
+    """Seconds between WebSocket pings; a peer that misses one is closed."""
+    notification_max_connections: int = 10_000
+    """Open notification sockets and streams allowed per worker (503 beyond)."""
+    webhook_attempts: int = 6
+    """Consecutive failed deliveries after which a webhook channel is dropped."""
+    webhook_backoff: float = 1.0
+    """Seconds before the first webhook retry; doubled after each failure (capped at 5 minutes)."""
+
     # The resource server's authentication (pod_server.auth.solid_oidc).
     strict_dpop: bool = False
     """Refuse DPoP proofs without ``ath`` (RFC 9449 §4.3). Off by default: Inrupt's client sends none."""
@@ -197,6 +212,12 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "fetch_allow_hosts": lambda v: tuple(x.lower() for x in v.replace(",", " ").split() if x),
     "redis_url": str,
     "oidc_clients_file": Path,
+    "notifications_legacy": _bool,
+    "notification_max_duration": float,
+    "notification_ping_interval": float,
+    "notification_max_connections": int,
+    "webhook_attempts": int,
+    "webhook_backoff": float,
     "strict_dpop": _bool,
     "allow_bearer": _bool,
     "allow_http_issuers": lambda v: tuple(x.lower() for x in v.replace(",", " ").split() if x),

@@ -183,9 +183,19 @@ class SafeFetcher:
                     self._cache.popitem(last=False)
         return fetched
 
-    def post(self, url: str, body: bytes, *, content_type: str, accept: str = "*/*") -> Fetched:
-        """POST ``body`` to ``url``. Redirects are not followed (a POST body is not re-sent)."""
-        return self._follow("POST", url, {"Accept": accept, "Content-Type": content_type}, body)
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        content_type: str,
+        accept: str = "*/*",
+        headers: Mapping[str, str] | None = None,
+    ) -> Fetched:
+        """POST ``body`` to ``url`` with extra ``headers`` (e.g. ``Authorization`` and ``DPoP``).
+        Redirects are not followed (a POST body is not re-sent)."""
+        sent = {**(headers or {}), "Accept": accept, "Content-Type": content_type}
+        return self._follow("POST", url, sent, body)
 
     def forget(self, url: str | None = None) -> None:
         """Drop ``url`` (or everything) from the cache."""

@@ -11,10 +11,12 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, XSD, DefinedNamespace
 
 __all__ = [
     "ACL",
+    "AS",
     "DCTERMS",
     "FOAF",
     "JSONLD",
     "LDP",
+    "NOTIFY",
     "PIM",
     "PODSERVER",
     "RDF",
@@ -72,6 +74,7 @@ class SOLID(DefinedNamespace):
     instance: URIRef
     instanceContainer: URIRef
     storageQuota: URIRef
+    updatesViaStreamingHttp2023: URIRef
     storageUsage: URIRef
 
 
@@ -172,3 +175,44 @@ class PODSERVER(DefinedNamespace):
     _NS = Namespace("https://w3id.org/pod-server/ns#")
 
     verificationCode: URIRef
+
+
+class NOTIFY(DefinedNamespace):
+    """Solid Notifications, http://www.w3.org/ns/solid/notifications# (Solid Notifications
+    Protocol, #notification-channel-data-model and #subscription-service-data-model)."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/solid/notifications#")
+
+    subscription: URIRef
+    channel: URIRef
+    channelType: URIRef
+    feature: URIRef
+    topic: URIRef
+    receiveFrom: URIRef
+    sendTo: URIRef
+    sender: URIRef
+    state: URIRef
+    startAt: URIRef
+    endAt: URIRef
+    rate: URIRef
+    accept: URIRef
+    WebSocketChannel2023: URIRef
+    WebhookChannel2023: URIRef
+    StreamingHTTPChannel2023: URIRef
+
+
+class AS(DefinedNamespace):
+    """Activity Streams 2.0, https://www.w3.org/ns/activitystreams# (the notification payloads)."""
+
+    _fail = True
+    _NS = Namespace("https://www.w3.org/ns/activitystreams#")
+
+    Create: URIRef
+    Update: URIRef
+    Delete: URIRef
+    Add: URIRef
+    Remove: URIRef
+    object: URIRef
+    target: URIRef
+    published: URIRef

@@ -48,7 +48,8 @@ def preflight_response() -> Response:
     return response
 
 
-def _add_cors(response: Response) -> Response:
+def add_cors(response: Response) -> Response:
+    """The CORS headers of an actual (non-preflight) response, added to ``response``."""
     origin = request.headers.get("Origin")
     vary = {v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()}
     if "Origin" not in vary:
@@ -61,7 +62,7 @@ def _add_cors(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(_add_cors)
+    app.after_request(add_cors)
 
 
-__all__ = ["EXPOSED_HEADERS", "init_app", "is_preflight", "preflight_response"]
+__all__ = ["EXPOSED_HEADERS", "add_cors", "init_app", "is_preflight", "preflight_response"]

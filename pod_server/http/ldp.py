@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 
 from pod_server.access.acl import CONDITION_REL, SUPPORTED_CONDITIONS, is_acl
 from pod_server.access.credentials import Credentials
@@ -56,6 +56,7 @@ def resource(_path: str) -> Response:
         return cors.preflight_response()
     s = services()
     op = to_operation(request, s.ids, max_body_bytes=s.max_body_bytes, default_page_size=s.default_page_size)
+    g.pod_url = op.url  # the canonical URL, for after-request hooks (notifications' Link)
     permissions = s.access.authorize(op, credentials(s, op.url))
     result = HANDLERS[op.method](op, s.context)
     owners = s.owners.owners_of(op.path) if s.ids.is_storage_root(op.path) else ()

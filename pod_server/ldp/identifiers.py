@@ -22,7 +22,7 @@ AUXILIARY_SUFFIXES: dict[str, str] = {"describedby": ".meta", "acl": ".acl"}
 """Link relation -> the suffix of the auxiliary resource (Solid Protocol §4.3)."""
 
 WELL_KNOWN = ".well-known/"
-SERVER_ROUTES = (WELL_KNOWN, ".account/", ".oidc/")
+SERVER_ROUTES = (WELL_KNOWN, ".account/", ".oidc/", ".notifications/")
 """Top-level names the server itself answers (discovery, account pages, the identity provider).
 They are never pods, and in single-pod mode never resources."""
 STORAGE_DESCRIPTION = ".well-known/solid"

@@ -43,6 +43,8 @@ class Context:
     store: ResourceStore
     default_page_size: int = 1000
     cache: RepresentationCache = field(default_factory=lambda: RepresentationCache(0))
+    describers: tuple[Callable[[Graph, URIRef], None], ...] = ()
+    """Add statements about a storage to its description (e.g. the notification services)."""
 
 
 Handler = Callable[[Operation, Context], Result]
@@ -199,7 +201,10 @@ def _storage_description(op: Operation, ctx: Context) -> Result:
     if not _exists(ctx.store, root):
         raise NotFound(f"the storage {ids.to_url(root)} does not exist")
     graph = Graph(bind_namespaces="none")
-    graph.add((URIRef(ids.to_url(root)), RDF.type, PIM.Storage))
+    storage = URIRef(ids.to_url(root))
+    graph.add((storage, RDF.type, PIM.Storage))
+    for describe in ctx.describers:
+        describe(graph, storage)
     return _rdf_result(op, graph, None)
 
 

@@ -16,7 +16,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 HERE = Path(__file__).resolve().parent
-HEAD = "0003"
+HEAD = "0004"
 """The newest revision; ``tests/store/test_sql.py`` checks it matches the scripts."""
 
 

@@ -30,6 +30,8 @@ BUNDLED_CONTEXTS: dict[str, str] = {
     "https://www.w3.org/ns/solid/oidc-context.jsonld": "solid-oidc.jsonld",
     # Solid Notifications Protocol §7: notification channel descriptions.
     "https://www.w3.org/ns/solid/notification/v1": "solid-notification-v1.jsonld",
+    # The Notifications Protocol ED's name for it (P#json-ld-format), with terms for channel types.
+    "https://www.w3.org/ns/solid/notifications-context/v1": "solid-notifications-context-v1.jsonld",
     # Activity Streams 2.0 §2.1 (also used by Solid notifications and ActivityPub).
     "https://www.w3.org/ns/activitystreams": "activitystreams.jsonld",
     # Security Vocabulary v1 (ActivityPub actors' publicKey).

@@ -1,0 +1,80 @@
+"""Building the notification service from settings: which bus, which channel store, which limits."""
+
+from __future__ import annotations
+
+from pod_server.access.decision import AccessPolicy
+from pod_server.config import Settings
+from pod_server.db import Database
+from pod_server.fetch import SafeFetcher
+from pod_server.idp.keys import KeyStore
+from pod_server.ldp.identifiers import IdentifierMap
+from pod_server.notifications.bus import Bus, LocalBus
+from pod_server.notifications.channel import ChannelStore, MemoryChannels
+from pod_server.notifications.hub import Hub
+from pod_server.notifications.sender import WebhookSigner
+from pod_server.notifications.service import NotificationPolicy, NotificationService
+from pod_server.notifications.sql_channels import SqlChannels
+from pod_server.notifications.webhooks import WebhookSender
+from pod_server.store.resource_store import ResourceStore
+
+
+def build_service(
+    settings: Settings,
+    store: ResourceStore,
+    ids: IdentifierMap,
+    access: AccessPolicy,
+    database: Database,
+    fetcher: SafeFetcher,
+    keys: KeyStore,
+) -> NotificationService:
+    """The service for one worker: Redis pub/sub when ``redis_url`` is set, else in-process."""
+    bus: Bus
+    if settings.redis_url:
+        from pod_server.notifications.redis_bus import RedisBus
+
+        # One channel per deployment: servers sharing a Redis never hear each other's changes.
+        bus = RedisBus.from_url(settings.redis_url, channel=f"pod-server:notifications:{settings.base_url}")
+    else:
+        bus = LocalBus()
+    # The memory backend is one process; its in-memory SQLite is one connection, which the
+    # dispatcher thread must not share with request threads.
+    channels: ChannelStore = MemoryChannels() if settings.backend == "memory" else SqlChannels(database)
+    policy = NotificationPolicy(
+        max_duration=settings.notification_max_duration,
+        # http webhooks only where the safe fetcher may go privately anyway: development hosts.
+        allow_http_send_to=frozenset(settings.fetch_allow_hosts),
+        legacy=settings.notifications_legacy,
+    )
+    hub = Hub(
+        ping_interval=settings.notification_ping_interval,
+        max_connections=settings.notification_max_connections,
+    )
+    built: list[NotificationService] = []
+    signer = WebhookSigner(
+        keys, issuer=settings.base_url, webid=NotificationService.sender_of(settings.base_url)
+    )
+    sender = WebhookSender(
+        fetcher,
+        channels,
+        attempts=settings.webhook_attempts,
+        backoff=settings.webhook_backoff,
+        # A dropped webhook is closed like an unsubscribe: removed, and every worker told.
+        on_drop=lambda channel: built[0].close_channel(channel),
+        headers=signer.headers,
+    )
+    service = NotificationService(
+        store,
+        ids,
+        access,
+        channels,
+        bus,
+        hub,
+        base_url=settings.base_url,
+        policy=policy,
+        webhooks=sender,
+    )
+    built.append(service)
+    return service
+
+
+__all__ = ["build_service"]

@@ -1,0 +1,84 @@
+"""Under gunicorn with two workers, a change made through one worker reaches WebSocket
+subscribers held by the other, through the real Redis at 127.0.0.1:6379 (pub/sub).
+
+Several subscribers connect (each lands on one worker); writes are sent on fresh connections
+until both workers have served some (the access log's ``pid`` says which). Every subscriber must
+hear every write, so each has heard writes made by the other worker. Without Redis, the same run
+loses notifications: the control that shows the test can fail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.live import LiveProcess, free_port, gunicorn_command, read_access_lines, server_env
+from tests.notifications.helpers import connect, receive_json, subscribe
+from tests.redis import redis_url_or_skip
+
+pytestmark = pytest.mark.slow
+
+SUBSCRIBERS = 6
+TURTLE = {"Content-Type": "text/turtle", "Connection": "close"}
+
+
+def _run(tmp_path: Path, **env: str) -> tuple[set[int], list[list[str]], list[str]]:
+    """(pids that served the writes, what each subscriber heard, the ETags written)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "server.log"
+    with LiveProcess(
+        gunicorn_command(port), env=server_env(tmp_path / "data", port, **env), log=log
+    ) as server:
+        server.wait_ready(base)
+        doc = f"{base}shared-{uuid.uuid4().hex[:6]}.ttl"
+        sockets = []
+        for _ in range(SUBSCRIBERS):
+            answer = subscribe(base, "WebSocketChannel2023", doc)
+            assert answer.status_code == 200, answer.text
+            sockets.append(connect(answer.json()["receiveFrom"]))
+        try:
+            ids: list[str] = []
+            etags: list[str] = []
+            pids: set[int] = set()
+            for n in range(40):
+                request_id = uuid.uuid4().hex
+                r = requests.put(
+                    doc, data=f"<#a> <#b> {n} .", headers={**TURTLE, "X-Request-Id": request_id}, timeout=10
+                )
+                assert r.status_code in (201, 204)
+                ids.append(request_id)
+                etags.append(r.headers["ETag"])
+                pids = {line["pid"] for line in read_access_lines(log) if line["id"] in ids}
+                if len(pids) >= 2 and n >= 5:
+                    break
+            heard: list[list[str]] = []
+            for ws in sockets:
+                got: list[str] = []
+                try:
+                    while len(got) < len(etags):
+                        got.append(receive_json(ws, timeout=3)["state"])
+                except Exception:
+                    pass
+                heard.append(got)
+            return pids, heard, etags
+        finally:
+            for ws in sockets:
+                ws.close()
+
+
+def test_a_change_through_one_worker_reaches_subscribers_on_the_other(tmp_path: Path) -> None:
+    redis_url = redis_url_or_skip()
+    pids, heard, etags = _run(tmp_path, redis_url=redis_url)
+    assert len(pids) == 2, "the writes never reached both workers"
+    for got in heard:
+        assert got == etags  # every write, in order, whichever worker made it
+
+
+def test_without_redis_each_worker_hears_only_its_own(tmp_path: Path) -> None:
+    pids, heard, etags = _run(tmp_path)
+    assert len(pids) == 2
+    assert any(len(got) < len(etags) for got in heard)
