@@ -43,11 +43,16 @@ class ChannelClosed:
     channel: str
 
 
-Message = Change | ChannelClosed
+@dataclass(frozen=True, slots=True)
+class WebhooksChanged:
+    """A webhook channel was made: every worker re-reads which topics have webhooks."""
+
+
+Message = Change | ChannelClosed | WebhooksChanged
 
 
 def encode(message: Message) -> bytes:
-    kind = "change" if isinstance(message, Change) else "closed"
+    kind = _KINDS[type(message)]
     return json.dumps({"type": kind, **asdict(message)}, separators=(",", ":")).encode()
 
 
@@ -60,11 +65,14 @@ def decode(data: bytes | str) -> Message:
             return Change(**raw)
         if kind == "closed" and isinstance(raw.get("channel"), str):
             return ChannelClosed(**raw)
+        if kind == "webhooks" and not raw:
+            return WebhooksChanged()
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         pass
     raise BadRequest("not a pod-server notification message")
 
 
+_KINDS: dict[type, str] = {Change: "change", ChannelClosed: "closed", WebhooksChanged: "webhooks"}
 _TEXT = ("kind", "path", "url", "etag", "id")
 _OPTIONAL_TEXT = ("container", "container_url")
 
@@ -78,4 +86,4 @@ def _well_typed(raw: dict[str, object]) -> bool:
     )
 
 
-__all__ = ["Change", "ChangeKind", "ChannelClosed", "Message", "decode", "encode"]
+__all__ = ["Change", "ChangeKind", "ChannelClosed", "Message", "WebhooksChanged", "decode", "encode"]

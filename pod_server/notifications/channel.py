@@ -62,6 +62,10 @@ class ChannelStore(Protocol):
         """The live webhook channels whose topic is one of ``topic_paths``."""
         ...
 
+    def webhook_topics(self, *, now: float) -> set[str]:
+        """The topic paths that have at least one live webhook channel."""
+        ...
+
     def remove(self, channel_id: str) -> bool: ...
 
     def expire(self, now: float) -> int:
@@ -103,6 +107,14 @@ class MemoryChannels:
                 for c in self._channels.values()
                 if c.type == "WebhookChannel2023" and c.topic_path in wanted and c.end_at > now
             ]
+
+    def webhook_topics(self, *, now: float) -> set[str]:
+        with self._lock:
+            return {
+                c.topic_path
+                for c in self._channels.values()
+                if c.type == "WebhookChannel2023" and c.end_at > now
+            }
 
     def remove(self, channel_id: str) -> bool:
         with self._lock:

@@ -31,7 +31,7 @@ from pod_server.access.decision import AccessPolicy
 from pod_server.errors import NotFound, PodError
 from pod_server.ldp.model import Operation
 from pod_server.notifications.activity import Activity, activities, quoted
-from pod_server.notifications.change import Change, ChannelClosed, Message
+from pod_server.notifications.change import Change, ChannelClosed, Message, WebhooksChanged
 from pod_server.notifications.channel import Channel, ChannelStore
 from pod_server.notifications.hub import Outlet
 from pod_server.store.resource_store import ResourceStore
@@ -106,6 +106,10 @@ class Dispatcher:
         self._timers: list[_Timer] = []
         self._seq = itertools.count()
         self._webhook_last: dict[str, float] = {}
+        # Topics with webhook channels, so a change to any other topic costs no database query.
+        # Re-read when a worker announces a new webhook (WebhooksChanged) and once a minute.
+        self._webhook_topics: set[str] | None = None
+        self._webhook_topics_read = 0.0
         self._thread: threading.Thread | None = None
         self._closed = False
         self.delivered = 0
@@ -179,6 +183,8 @@ class Dispatcher:
                 self._dispatch(payload)
             elif isinstance(payload, ChannelClosed):
                 self._close_channel(payload.channel, NORMAL, "the channel was closed")
+            elif isinstance(payload, WebhooksChanged):
+                self._webhook_topics = None
         elif kind == "local" and isinstance(payload, Change):
             self._webhooks(payload)
         elif kind == "now" and isinstance(payload, tuple):
@@ -224,7 +230,12 @@ class Dispatcher:
     def _webhooks(self, change: Change) -> None:
         assert self.deliver_webhook is not None
         now = self.clock()
-        topics = self._topics(change)
+        if self._webhook_topics is None or now - self._webhook_topics_read > 60:
+            self._webhook_topics = self.channels.webhook_topics(now=now)
+            self._webhook_topics_read = now
+        topics = [t for t in self._topics(change) if t in self._webhook_topics]
+        if not topics:
+            return
         channels = self.channels.webhooks_for(topics, now=now)
         if not channels:
             return

@@ -26,7 +26,7 @@ from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.model import Operation
 from pod_server.notifications.activity import Activity, current, iso_time, quoted
 from pod_server.notifications.bus import Bus
-from pod_server.notifications.change import Change, ChannelClosed
+from pod_server.notifications.change import Change, ChannelClosed, WebhooksChanged
 from pod_server.notifications.channel import Channel, ChannelStore, ChannelType
 from pod_server.notifications.dispatcher import Dispatcher, Receiver, credentials_of
 from pod_server.notifications.hub import Hub, Outlet
@@ -231,6 +231,11 @@ class NotificationService:
         )
         if channel_type != "StreamingHTTPChannel2023":
             self.channels.add(channel)
+        if channel_type == "WebhookChannel2023":
+            # This worker at once (a write right after the answer must be posted), the others
+            # through the bus.
+            self.dispatcher.publish_to(WebhooksChanged())
+            self.bus.publish(WebhooksChanged())
         if channel_type == "WebhookChannel2023" and request.state is not None:
             self._send_state_to_webhook(channel, request)
         return channel

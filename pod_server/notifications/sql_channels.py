@@ -72,6 +72,15 @@ class SqlChannels:
         with self.database.connect() as conn:
             return [_channel(row) for row in conn.execute(query)]
 
+    def webhook_topics(self, *, now: float) -> set[str]:
+        query = (
+            sa.select(channels.c.topic_path)
+            .where(channels.c.type == "WebhookChannel2023", channels.c.end_at > now)
+            .distinct()
+        )
+        with self.database.connect() as conn:
+            return {row.topic_path for row in conn.execute(query)}
+
     def remove(self, channel_id: str) -> bool:
         with self.database.begin() as conn:
             return conn.execute(channels.delete().where(channels.c.id == channel_id)).rowcount > 0

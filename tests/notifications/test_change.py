@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from pod_server.errors import BadRequest
-from pod_server.notifications.change import Change, ChannelClosed, decode, encode
+from pod_server.notifications.change import Change, ChannelClosed, WebhooksChanged, decode, encode
 
 CHANGE = Change("created", "/pod/a", "http://x/pod/a", "e1", "/pod/", "http://x/pod/", 1.5, "urn:uuid:1")
 
 
-@pytest.mark.parametrize("message", [CHANGE, ChannelClosed("http://x/.notifications/WebSocketChannel2023/1")])
+@pytest.mark.parametrize(
+    "message", [CHANGE, ChannelClosed("http://x/.notifications/WebSocketChannel2023/1"), WebhooksChanged()]
+)
 def test_round_trip(message: object) -> None:
     assert decode(encode(message)) == message  # type: ignore[arg-type]
 

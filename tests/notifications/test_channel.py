@@ -100,3 +100,11 @@ def test_remove_is_idempotent(store: ChannelStore) -> None:
     assert store.remove(_channel(1).id) is True
     assert store.remove(_channel(1).id) is False
     assert store.get(_channel(1).id, now=NOW) is None
+
+
+def test_webhook_topics_lists_live_webhook_topics_only(store: ChannelStore) -> None:
+    store.add(_channel(1))
+    store.add(_channel(2, topic_path="/r1", topic="http://pod.example/r1"))
+    store.add(_channel(3, end_at=NOW - 1))
+    store.add(_channel(4, type="WebSocketChannel2023", send_to=None))
+    assert store.webhook_topics(now=NOW) == {"/r1"}

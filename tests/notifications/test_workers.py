@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.live import LiveProcess, free_port, gunicorn_command, read_access_lines, server_env
-from tests.notifications.helpers import connect, receive_json, subscribe
+from tests.notifications.helpers import Hook, connect, receive_json, subscribe
 from tests.redis import redis_url_or_skip
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ SUBSCRIBERS = 6
 TURTLE = {"Content-Type": "text/turtle", "Connection": "close"}
 
 
-def _run(tmp_path: Path, **env: str) -> tuple[set[int], list[list[str]], list[str]]:
+def _run(tmp_path: Path, hook: Hook | None = None, **env: str) -> tuple[set[int], list[list[str]], list[str]]:
     """(pids that served the writes, what each subscriber heard, the ETags written)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
@@ -40,6 +40,9 @@ def _run(tmp_path: Path, **env: str) -> tuple[set[int], list[list[str]], list[st
             answer = subscribe(base, "WebSocketChannel2023", doc)
             assert answer.status_code == 200, answer.text
             sockets.append(connect(answer.json()["receiveFrom"]))
+        if hook is not None:
+            answer = subscribe(base, "WebhookChannel2023", doc, sendTo=hook.url)
+            assert answer.status_code == 200, answer.text
         try:
             ids: list[str] = []
             etags: list[str] = []
@@ -72,10 +75,15 @@ def _run(tmp_path: Path, **env: str) -> tuple[set[int], list[list[str]], list[st
 
 def test_a_change_through_one_worker_reaches_subscribers_on_the_other(tmp_path: Path) -> None:
     redis_url = redis_url_or_skip()
-    pids, heard, etags = _run(tmp_path, redis_url=redis_url)
+    with Hook() as hook:
+        pids, heard, etags = _run(tmp_path, hook, redis_url=redis_url, fetch_allow_hosts="127.0.0.1")
+        posted = [hook.next()[1]["state"] for _ in etags]
+        assert hook.received.empty()
     assert len(pids) == 2, "the writes never reached both workers"
     for got in heard:
         assert got == etags  # every write, in order, whichever worker made it
+    # Each write's webhook is posted once, by the worker that made it (order across workers may vary).
+    assert sorted(posted) == sorted(etags)
 
 
 def test_without_redis_each_worker_hears_only_its_own(tmp_path: Path) -> None:
