@@ -64,7 +64,12 @@ def server_env(data_dir: Path, port: int, *, backend: str = "filesystem", **extr
 
 
 def gunicorn_command(
-    port: int, *, workers: int = 2, threads: int = 4, worker_class: str = "pod_server.gunicorn.Worker"
+    port: int,
+    *,
+    workers: int = 2,
+    threads: int = 4,
+    worker_class: str = "pod_server.gunicorn.Worker",
+    app: str = "wsgi:app",
 ) -> list[str]:
     """``gunicorn -w 2 -k pod_server.gunicorn.Worker --threads 4 -b 127.0.0.1:<port> wsgi:app``
     (run with cwd=REPO); the worker is gthread's, able to hand notification sockets to the hub."""
@@ -82,7 +87,7 @@ def gunicorn_command(
         f"127.0.0.1:{port}",
         "--graceful-timeout",
         "2",
-        "wsgi:app",
+        app,
     ]
 
 

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from werkzeug.serving import make_server
 from pod_server.errors import PodError
 from pod_server.http.handoff import Detached, accept_websocket, start_stream
 from pod_server.notifications.hub import Hub, Outlet
+from tests import live
 
 
 @dataclass
@@ -132,22 +132,9 @@ def create() -> Flask:
 
 def gunicorn_command(port: int, *, worker: str = "pod_server.gunicorn.Worker", threads: int = 4) -> list[str]:
     """One gunicorn worker process with ``threads`` threads, serving :func:`create` (cwd=REPO)."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-w",
-        "1",
-        "-k",
-        worker,
-        "--threads",
-        str(threads),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--graceful-timeout",
-        "2",
-        "tests.notifications.hub_app:create()",
-    ]
+    return live.gunicorn_command(
+        port, workers=1, threads=threads, worker_class=worker, app="tests.notifications.hub_app:create()"
+    )
 
 
 @contextlib.contextmanager

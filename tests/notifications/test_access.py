@@ -67,6 +67,16 @@ def _grant(owner: Agent, person: Person, container: str, *readers: str) -> None:
     assert r.status_code in (201, 204, 205), r.text
 
 
+def _shared_with(alice: tuple[Person, Agent], reader: Person, name: str) -> tuple[str, str]:
+    """A container in alice's pod that ``reader`` may read, holding one document: (container, doc)."""
+    person, owner = alice
+    shared = person.pod + name
+    doc = shared + "doc.ttl"
+    owner.put(doc, "<#a> <#b> <#c> .")
+    _grant(owner, person, shared, reader.webid)
+    return shared, doc
+
+
 @pytest.mark.parametrize(
     ("who", "status"),
     [("public", 401), ("bob", 403), ("alice", 200)],
@@ -100,10 +110,7 @@ def test_delivery_stops_when_read_access_is_revoked(
     server: LiveServer, alice: tuple[Person, Agent], bob: tuple[Person, Agent]
 ) -> None:
     person, owner = alice
-    shared = person.pod + "shared-ws/"
-    doc = shared + "doc.ttl"
-    owner.put(doc, "<#a> <#b> <#c> .")
-    _grant(owner, person, shared, bob[0].webid)
+    shared, doc = _shared_with(alice, bob[0], "shared-ws/")
     answer = subscribe(server.url, "WebSocketChannel2023", doc, agent=bob[1])
     assert answer.status_code == 200, answer.text
     channel = answer.json()
@@ -198,10 +205,7 @@ def test_webhook_revocation_drops_the_channel(
     server: LiveServer, alice: tuple[Person, Agent], bob: tuple[Person, Agent]
 ) -> None:
     person, owner = alice
-    shared = person.pod + "shared-hook/"
-    doc = shared + "doc.ttl"
-    owner.put(doc, "<#a> <#b> <#c> .")
-    _grant(owner, person, shared, bob[0].webid)
+    shared, doc = _shared_with(alice, bob[0], "shared-hook/")
     with Hook() as hook:
         channel = subscribe(server.url, "WebhookChannel2023", doc, agent=bob[1], sendTo=hook.url).json()
         owner.put(doc, "<#a> <#b> <#d> .")
