@@ -1,0 +1,34 @@
+"""pod_client: a Python client for Solid pods (any standard Solid server, not only pod-server).
+
+- :class:`~pod_client.session.Session` logs in with Solid-OIDC (client credentials, or
+  interactively: authorization code + PKCE through the system browser), keeps a DPoP key, refreshes
+  its tokens and signs every request with a fresh DPoP proof;
+- :class:`~pod_client.pod.Pod` reads and writes resources: RDF graphs, files, containers;
+- :mod:`pod_client.profile` finds and registers data locations in type indexes;
+- :mod:`pod_client.acl` reads and changes Web Access Control;
+- :mod:`pod_client.notifications` subscribes to changes (Solid Notifications Protocol);
+- :mod:`pod_client.errors`: what goes wrong, as a small exception tree.
+
+docs/client.md is the tour.
+"""
+
+from pod_client.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PodClientError,
+    PreconditionFailed,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "NotAuthenticated",
+    "NotFound",
+    "PodClientError",
+    "PreconditionFailed",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""Tests for pod_client (clients/pod_client), against pod-server and against CSS."""
