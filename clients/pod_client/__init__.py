@@ -1,15 +1,20 @@
 """pod_client: a Python client for Solid pods (any standard Solid server, not only pod-server).
 
-- :class:`~pod_client.session.Session` logs in with Solid-OIDC (client credentials, or
-  interactively: authorization code + PKCE through the system browser), keeps a DPoP key, refreshes
-  its tokens and signs every request with a fresh DPoP proof;
-- :class:`~pod_client.pod.Pod` reads and writes resources: RDF graphs, files, containers;
+- :mod:`pod_client.session`: :class:`pod_client.session.Session` logs in with Solid-OIDC (client
+  credentials, or interactively: authorization code + PKCE through the system browser), keeps a
+  DPoP key, refreshes its tokens and signs every request with a fresh DPoP proof;
+- :mod:`pod_client.pod`: :class:`pod_client.pod.Pod` reads and writes resources: RDF graphs,
+  files, containers;
 - :mod:`pod_client.profile` finds and registers data locations in type indexes;
 - :mod:`pod_client.acl` reads and changes Web Access Control;
 - :mod:`pod_client.notifications` subscribes to changes (Solid Notifications Protocol);
-- :mod:`pod_client.errors`: what goes wrong, as a small exception tree.
+- :mod:`pod_client.errors`: what goes wrong, as a small exception tree (its classes are also
+  importable from ``pod_client`` itself);
+- :mod:`pod_client.dpop`: the DPoP key and proofs (RFC 9449) a session signs requests with;
+- :mod:`pod_client.vocab`: the RDF vocabularies the client uses, as rdflib namespaces;
+- :mod:`pod_client.cli`: the ``pod`` command line.
 
-docs/client.md is the tour.
+docs/client.md in the repository is the tour, with tested examples.
 """
 
 from pod_client.errors import (

@@ -4,7 +4,7 @@ Works with any server that implements WAC (https://solidproject.org/TR/wac), usi
 protocol: the ACL resource is found through the resource's ``Link: <...>; rel="acl"`` header
 (WAC "ACL Resource Discovery"), read as Turtle, changed as an rdflib graph and written back with
 ``PUT`` as ``text/turtle``, guarded by ``If-Match`` (or ``If-None-Match: *`` when it is new) so
-that a concurrent change gives :class:`~pod_client.errors.PreconditionFailed` instead of being
+that a concurrent change gives :class:`pod_client.errors.PreconditionFailed` instead of being
 overwritten.
 
 Who a rule is for (WAC "Access Subjects"), as the keyword arguments of :func:`grant` and
@@ -130,8 +130,8 @@ def _link(response: Any, rel: str) -> str | None:
 def show(pod: Pod, url: str) -> list[Rule]:
     """The rules of ``url``'s own ACL that name ``url`` (in ``acl:accessTo`` or ``acl:default``).
 
-    Raises :class:`~pod_client.errors.NotFound` when the resource has no ACL of its own and
-    inherits its container's, and :class:`~pod_client.errors.Forbidden` without Control."""
+    Raises :class:`pod_client.errors.NotFound` when the resource has no ACL of its own and
+    inherits its container's, and :class:`pod_client.errors.Forbidden` without Control."""
     acl = acl_url(pod, url)
     response = pod.session.request("GET", acl, headers={"Accept": _TURTLE})
     if response.status_code == 404:

@@ -1,7 +1,7 @@
 """The ``pod`` command line (click): log in, then read, write, copy, share and watch a pod's resources.
 
-Every command is a thin layer over the library: :class:`~pod_client.session.Session` logs in,
-:class:`~pod_client.pod.Pod` does the reading and writing, :mod:`pod_client.acl` and
+Every command is a thin layer over the library: :class:`pod_client.session.Session` logs in,
+:class:`pod_client.pod.Pod` does the reading and writing, :mod:`pod_client.acl` and
 :mod:`pod_client.notifications` do the rest. This module only parses arguments, prints results
 (human-readable, or one JSON document with ``--json``) and turns the exception tree of
 :mod:`pod_client.errors` into exit codes (:data:`EXIT_CODES`) and messages on stderr.

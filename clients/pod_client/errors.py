@@ -1,6 +1,6 @@
 """What goes wrong talking to a pod: one small exception tree, each carrying the server's message.
 
-::
+.. code-block:: text
 
     PodClientError            any failure (status is the HTTP status, or None for network errors)
      +-- NotAuthenticated     401: log in, or the session has ended
@@ -35,22 +35,33 @@ class PodClientError(Exception):
 
 
 class NotAuthenticated(PodClientError):
+    """401: not logged in, or the login has ended (log in again)."""
+
     status = 401
 
 
 class Forbidden(PodClientError):
+    """403: logged in, but this WebID (or this app) may not do that."""
+
     status = 403
 
 
 class NotFound(PodClientError):
+    """404: nothing is at that URL (or the container it would be in does not exist)."""
+
     status = 404
 
 
 class Conflict(PodClientError):
+    """409: the request conflicts with the resource as it is, e.g. deleting a non-empty
+    container, or a patch deleting a triple that is no longer there."""
+
     status = 409
 
 
 class PreconditionFailed(PodClientError):
+    """412: the resource changed since its ETag was read (or exists, for ``etag="*"``): read it again."""
+
     status = 412
 
 

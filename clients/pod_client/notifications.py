@@ -24,7 +24,7 @@ and the message text as a ``str`` otherwise (``accept="text/turtle"`` gives Turt
 missed. It returns a :class:`Watch`: an iterator that ends when the server closes the channel
 (:func:`unsubscribe`, ``endAt``, access revoked), whose ``close()`` closes the socket, and whose
 ``channel`` is the channel description. WebSocket failures become
-:class:`~pod_client.errors.PodClientError` (``status`` ``None``, or the handshake's status).
+:class:`pod_client.errors.PodClientError` (``status`` ``None``, or the handshake's status).
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ class Watch(Iterator[Event]):
 
 
 def watch(pod: Pod, topic: str, *, timeout: float | None = None, **features: str) -> Watch:
-    """Subscribe to ``topic`` and iterate over its notifications (see :class:`Watch`)::
+    """Subscribe to ``topic`` and iterate over its notifications (see :class:`Watch`):
 
         with watch(pod, url) as changes:
             for change in changes:

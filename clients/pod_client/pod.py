@@ -1,4 +1,4 @@
-"""Reading and writing a pod's resources through a :class:`~pod_client.session.Session`.
+"""Reading and writing a pod's resources through a :class:`pod_client.session.Session`.
 
 :class:`Pod` speaks only the standard Solid Protocol, so it works with any Solid server:
 
@@ -16,7 +16,7 @@
 Failures raise the exception tree of :mod:`pod_client.errors`.
 
 JSON-LD is parsed only when it is self-contained: a document whose ``@context`` (or ``@import``)
-names a remote URL is refused with :class:`~pod_client.errors.PodClientError` rather than fetched,
+names a remote URL is refused with :class:`pod_client.errors.PodClientError` rather than fetched,
 so reading a resource never makes the client fetch an address a server chose. Turtle is asked for
 first, and every Solid server must serve RDF as Turtle (Solid Protocol §5.5), so in practice this
 does not arise.
@@ -488,7 +488,7 @@ class Pod:
 
     # -- containers ----------------------------------------------------------------------------------
 
-    def list(self, url: str, *, page_size: int | None = None) -> list[Entry]:
+    def list(self, url: str, *, page_size: int | None = None) -> builtins.list[Entry]:
         """Every child of the container ``url``. When the server pages the listing (``Link:
         <...>; rel="next"``, as in LDP Paging), every page is read. ``page_size`` asks for pages of
         that many children with ``Prefer: return=representation; max-member-count="N"`` (the page

@@ -4,7 +4,7 @@ Type indexes (Solid Type Indexes, https://solid.github.io/type-indexes/) are how
 where data of a kind is kept. A WebID profile names a public one with ``solid:publicTypeIndex``;
 the private one is named by ``solid:privateTypeIndex`` in the preferences file
 (``pim:preferencesFile``, readable by the owner only), or in the profile itself on servers that put
-it there. Each index holds registrations::
+it there. Each index holds registrations:
 
     <#r1> a solid:TypeRegistration;
         solid:forClass schema:Recipe;

@@ -14,7 +14,7 @@ provider and any Solid resource server, through the standard protocols only:
   The ``state`` is checked (RFC 6749 §10.12), and ``iss`` when the provider sends it (RFC 9207
   §2.4); the ID token's signature is checked against the provider's JWKS with its ``iss``,
   ``aud``, ``exp`` and ``nonce`` (OIDC Core §3.1.3.7);
-- **DPoP** (RFC 9449): one ES256 key per session (:class:`~pod_client.dpop.DpopKey`) binds every
+- **DPoP** (RFC 9449): one ES256 key per session (:class:`pod_client.dpop.DpopKey`) binds every
   token; each request carries ``Authorization: DPoP <token>`` (§7.1) and a fresh proof with
   ``ath`` (§4.2). A ``DPoP-Nonce`` challenge from the provider (§8) or a resource server (§9) is
   answered by retrying once with the nonce, which is then used for that origin from then on;
@@ -287,7 +287,7 @@ class Session:
     @classmethod
     def client_credentials(cls, issuer: str, client_id: str, client_secret: str) -> Session:
         """Log in with an id and secret the account owner made (RFC 6749 §4.4). A wrong pair
-        raises :class:`~pod_client.errors.NotAuthenticated` with the provider's message."""
+        raises :class:`pod_client.errors.NotAuthenticated` with the provider's message."""
         session = cls(issuer=issuer, client_id=client_id, client_secret=client_secret)
         session._grant = "client_credentials"
         session._discover()
@@ -563,7 +563,7 @@ class Session:
     def refresh(self) -> None:
         """Get a new access token now: with the refresh token (storing the rotated one), or for
         client credentials by running the grant again. Raises
-        :class:`~pod_client.errors.NotAuthenticated` when the login has ended."""
+        :class:`pod_client.errors.NotAuthenticated` when the login has ended."""
         with self._lock:
             if self._refresh_token is not None:
                 body = self._token_request(
@@ -596,7 +596,7 @@ class Session:
     ) -> requests.Response:
         """Send one request, signed when logged in. Never raises for HTTP statuses (use
         :func:`pod_client.errors.raise_for_status`); a network failure raises
-        :class:`~pod_client.errors.PodClientError` with ``status`` ``None``.
+        :class:`pod_client.errors.PodClientError` with ``status`` ``None``.
 
         Redirects are followed for GET, HEAD and OPTIONS (and a 303 for any method, as a GET),
         each hop with its own proof; the token goes to no other origin than the one asked for. A

@@ -95,8 +95,8 @@ class ACL(DefinedNamespace):
 
 
 class NOTIFY(DefinedNamespace):
-    """Solid Notifications, http://www.w3.org/ns/solid/notifications# (Notifications Protocol
-    #namespaces)."""
+    """Solid Notifications, http://www.w3.org/ns/solid/notifications# (Notifications Protocol,
+    section "Namespaces")."""
 
     _fail = True
     _NS = Namespace("http://www.w3.org/ns/solid/notifications#")
