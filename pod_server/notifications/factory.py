@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from pathlib import Path
+
 from pod_server.access.decision import AccessPolicy
 from pod_server.config import Settings
 from pod_server.db import Database
@@ -13,6 +17,7 @@ from pod_server.notifications.channel import ChannelStore, MemoryChannels
 from pod_server.notifications.hub import Hub
 from pod_server.notifications.sender import WebhookSigner
 from pod_server.notifications.service import NotificationPolicy, NotificationService
+from pod_server.notifications.sibling_bus import SiblingBus
 from pod_server.notifications.sql_channels import SqlChannels
 from pod_server.notifications.webhooks import WebhookSender
 from pod_server.store.resource_store import ResourceStore
@@ -34,6 +39,9 @@ def build_service(
 
         # One channel per deployment: servers sharing a Redis never hear each other's changes.
         bus = RedisBus.from_url(settings.redis_url, channel=f"pod-server:notifications:{settings.base_url}")
+    elif settings.backend != "memory":
+        # Several workers on this machine, no other service: Unix sockets in the data folder.
+        bus = SiblingBus(bus_folder(settings.data_dir))
     else:
         bus = LocalBus()
     # The memory backend is one process; its in-memory SQLite is one connection, which the
@@ -77,4 +85,17 @@ def build_service(
     return service
 
 
-__all__ = ["build_service"]
+def bus_folder(data_dir: Path) -> Path:
+    """Where the workers' bus sockets live: ``{data_dir}/run/bus``, or, when that path is too long
+    for a Unix socket address (108 bytes), a private folder in the temporary directory named
+    after the data folder."""
+    folder = data_dir.resolve() / "run" / "bus"
+    if len(str(folder)) + 32 < 100:
+        return folder
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    private = Path(tempfile.gettempdir()) / f"pod-server-bus-{digest}"
+    private.mkdir(mode=0o700, exist_ok=True)
+    return private
+
+
+__all__ = ["build_service", "bus_folder"]
