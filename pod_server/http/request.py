@@ -14,6 +14,7 @@ from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.model import Body, Conditions, Operation, Page
 from pod_server.ldp.operations import PATCH_TYPES
 from pod_server.rdf import formats
+from pod_server.rdf.jsonld import JsonLdFrame, parse_frame
 from pod_server.rdf.patch import parse_patch
 
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
@@ -21,6 +22,10 @@ _PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))')
 _MAX_MEMBERS = re.compile(r'max-member-count\s*=\s*"?(\d+)"?')
 
 BODY_METHODS = frozenset({"PUT", "POST", "PATCH"})
+FRAME_PARAMETER = "frame"
+"""The query parameter that carries a JSON-LD frame (docs/jsonld.md)."""
+FRAME_HEADER = "JSON-LD-Frame"
+"""The request header that carries a JSON-LD frame (docs/jsonld.md); responses Vary on it."""
 
 
 def raw_path(request: Request) -> str:
@@ -105,6 +110,32 @@ def _page(request: Request, path: str, default_size: int) -> Page | None:
     return None
 
 
+def jsonld_frame(request: Request) -> JsonLdFrame | None:
+    """The JSON-LD frame (JSON-LD 1.1 Framing) a GET or HEAD sent, percent-encoded in
+    ``?frame=`` or as the ``JSON-LD-Frame`` header; other methods ignore both. 400 when it is
+    sent more than once or is not a valid frame (``parse_frame``)."""
+    if request.method not in {"GET", "HEAD"}:
+        return None
+    in_query = request.args.getlist(FRAME_PARAMETER)
+    in_header = request.headers.getlist(FRAME_HEADER)
+    if not in_query and not in_header:
+        return None
+    if len(in_query) + len(in_header) > 1:
+        raise BadRequest(
+            f"send one JSON-LD frame: either ?{FRAME_PARAMETER}= or a {FRAME_HEADER} header, once"
+        )
+    if in_query:
+        return parse_frame(in_query[0])
+    try:
+        # Header values arrive as ISO-8859-1 (RFC 9110 §5.5); a client may have sent UTF-8.
+        text = in_header[0].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise BadRequest(
+            f"the {FRAME_HEADER} header is not UTF-8; write non-ASCII characters as \\uXXXX escapes"
+        ) from None
+    return parse_frame(text)
+
+
 def read_body(request: Request, max_bytes: int) -> bytes:
     # We cap the body ourselves: werkzeug's MAX_CONTENT_LENGTH silently truncates a chunked body.
     declared = request.content_length
@@ -146,7 +177,17 @@ def to_operation(
         page=_page(request, path, default_page_size),
         jsonld_profile=profile,
         patch=patch,
+        jsonld_frame=jsonld_frame(request),
     )
 
 
-__all__ = ["conditions", "link_types", "raw_path", "read_body", "to_operation"]
+__all__ = [
+    "FRAME_HEADER",
+    "FRAME_PARAMETER",
+    "conditions",
+    "jsonld_frame",
+    "link_types",
+    "raw_path",
+    "read_body",
+    "to_operation",
+]

@@ -11,6 +11,7 @@ from email.utils import formatdate
 
 from flask import Response
 
+from pod_server.http.request import FRAME_HEADER
 from pod_server.ldp.identifiers import IdentifierMap, auxiliary_of, is_auxiliary
 from pod_server.ldp.model import Operation, Result
 from pod_server.ldp.operations import PATCH_TYPES
@@ -91,7 +92,8 @@ def to_response(
     headers.update(result.headers)
     for name, value in headers.items():
         response.headers[name] = value
-    response.headers["Vary"] = "Accept, Authorization, Origin"
+    # A JSON-LD frame may come in a header (docs/jsonld.md): caches must key on it too.
+    response.headers["Vary"] = f"Accept, Authorization, Origin, {FRAME_HEADER}"
     meta = result.meta
     # A POST's meta describes the new child, not the target container: it gets no validators here.
     if meta is not None and op.method != "POST":

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pod_server.store.backend import Meta
 
 if TYPE_CHECKING:
+    from pod_server.rdf.jsonld import JsonLdFrame
     from pod_server.rdf.patch import Patch
 
 
@@ -57,7 +58,9 @@ class Operation:
     ``path`` is the canonical storage path of the target (see ``pod_server.ldp.identifiers``);
     ``url`` is its absolute URL, the base for relative IRIs in bodies. ``patch`` is a PATCH
     body already parsed (N3 Patch or SPARQL Update), parsed once because access control needs
-    to know whether it deletes or reads before the handler applies it.
+    to know whether it deletes or reads before the handler applies it. ``jsonld_profile`` is the
+    ``profile`` parameter of the client's ``application/ld+json`` Accept range; ``jsonld_frame``
+    a JSON-LD frame a GET or HEAD sent (``?frame=`` or ``JSON-LD-Frame``, docs/jsonld.md).
     """
 
     method: str
@@ -72,6 +75,7 @@ class Operation:
     page: Page | None = None
     jsonld_profile: str | None = None
     patch: Patch | None = None
+    jsonld_frame: JsonLdFrame | None = None
 
 
 @dataclass(slots=True)

@@ -28,11 +28,11 @@ from pod_server.ldp.identifiers import subject_of
 from pod_server.ldp.model import Operation, Result
 from pod_server.ldp.representation_cache import RepresentationCache
 from pod_server.rdf import formats
-from pod_server.rdf.convert import parse, serialize
+from pod_server.rdf.convert import jsonld_content_type, jsonld_profiles, parse, serialize
 from pod_server.rdf.patch import parse_patch
 from pod_server.store.backend import Meta, Stored
 from pod_server.store.resource_store import _TRUSTED, ResourceStore
-from pod_server.vocab import LDP, PIM, RDF
+from pod_server.vocab import JSONLD, LDP, PIM, RDF
 
 PATCH_TYPES = (formats.N3, formats.SPARQL_UPDATE)
 CONTAINER_TYPES = frozenset({str(LDP.BasicContainer), str(LDP.Container)})
@@ -80,16 +80,21 @@ def get(op: Operation, ctx: Context) -> Result:
     if stored is None:
         stored = store.read(op.path)
     if formats.is_rdf(stored.meta.content_type):
-        chosen = _negotiate_rdf(op.accept)
+        chosen = _negotiate_rdf(op)
         if chosen == formats.TURTLE:
             return _bytes_result(op, stored.meta, stored.body, formats.TURTLE)
-        key = (op.path, stored.meta.etag, chosen, op.jsonld_profile)
+        key = (op.path, stored.meta.etag, *_form(op, chosen))
         body = ctx.cache.get(key)
         if body is None:
             graph = parse(stored.body, formats.TURTLE, op.url, _TRUSTED)
             body = _rdf_result(op, graph, stored.meta, chosen).body or b""
             ctx.cache.put(key, body)
-        return Result(200, meta=stored.meta, body=body, content_type=chosen)
+        return Result(200, meta=stored.meta, body=body, content_type=_content_type(op, chosen))
+    if op.jsonld_frame is not None:
+        raise NotAcceptable(
+            f"a JSON-LD frame applies to RDF sources; this resource is {stored.meta.content_type}. "
+            "Fetch it without a frame"
+        )
     if (
         formats.negotiate(
             op.accept, [formats.essence(stored.meta.content_type) or "application/octet-stream"]
@@ -110,27 +115,58 @@ def _exists(store: ResourceStore, path: str) -> bool:
     return True
 
 
-def _negotiate_rdf(accept: str) -> str:
-    chosen = formats.negotiate(accept, formats.WRITABLE)
+def _negotiate_rdf(op: Operation) -> str:
+    if op.jsonld_frame is not None:
+        # A frame asks for framed JSON-LD (JSON-LD 1.1 Framing), whatever else Accept lists.
+        if formats.negotiate(op.accept, [formats.JSONLD]) is None:
+            raise NotAcceptable(
+                f"a JSON-LD frame gives {formats.JSONLD}; add it (or */*) to Accept, or drop the frame"
+            )
+        return formats.JSONLD
+    chosen = formats.negotiate(op.accept, formats.WRITABLE)
     if chosen is None:
         raise NotAcceptable(
             "this RDF source is available as "
             + ", ".join(formats.WRITABLE)
             + "; ask for one of them in Accept"
         )
+    if chosen == formats.JSONLD and str(JSONLD.framed) in (op.jsonld_profile or "").split():
+        # The IANA registration of application/ld+json: the framed profile asks for a framed
+        # document, and there is nothing to frame with.
+        raise NotAcceptable(
+            f'the profile "{JSONLD.framed}" needs a frame: send it as ?frame=<JSON> or in a '
+            "JSON-LD-Frame header (docs/jsonld.md)"
+        )
     return chosen
+
+
+def _form(op: Operation, chosen: str) -> tuple[str, ...]:
+    """What, besides the resource's ETag, the representation ``chosen`` for ``op`` depends on:
+    the cache key's tail. For JSON-LD, the form (profiles) and the frame."""
+    if chosen != formats.JSONLD:
+        return (chosen,)
+    if op.jsonld_frame is not None:  # the frame alone decides the framed document
+        return (chosen, "framed", op.jsonld_frame.digest)
+    return (chosen, " ".join(jsonld_profiles(op.jsonld_profile)))
+
+
+def _content_type(op: Operation, chosen: str) -> str:
+    """``chosen``, with the JSON-LD profile parameter naming the form written (if asked for)."""
+    if chosen != formats.JSONLD:
+        return chosen
+    return jsonld_content_type(op.jsonld_profile, framed=op.jsonld_frame is not None)
 
 
 def _get_container(op: Operation, ctx: Context, meta: Meta) -> Result:
     store = ctx.store
-    chosen = _negotiate_rdf(op.accept)
+    chosen = _negotiate_rdf(op)
     page = op.page
     if page is None:
         # The whole listing is determined by the container's ETag: reuse it while that holds.
-        key = (op.path, meta.etag, chosen, op.jsonld_profile)
+        key = (op.path, meta.etag, *_form(op, chosen))
         cached = ctx.cache.get(key)
         if cached is not None:
-            return Result(200, meta=meta, body=cached, content_type=chosen)
+            return Result(200, meta=meta, body=cached, content_type=_content_type(op, chosen))
     view = store.read_container(
         op.path, after=page.after if page else None, limit=page.size if page else None
     )
@@ -142,7 +178,7 @@ def _get_container(op: Operation, ctx: Context, meta: Meta) -> Result:
         graph = parse(body, formats.TURTLE, op.url, _TRUSTED)
         result = _rdf_result(op, graph, view.meta, chosen)
     if page is None:
-        ctx.cache.put((op.path, view.meta.etag, chosen, op.jsonld_profile), result.body or b"")
+        ctx.cache.put((op.path, view.meta.etag, *_form(op, chosen)), result.body or b"")
     else:
         result.headers["Preference-Applied"] = f'return=representation; max-member-count="{page.size}"'
         result.link(str(LDP.Page), "type")
@@ -155,11 +191,16 @@ def _get_container(op: Operation, ctx: Context, meta: Meta) -> Result:
 
 
 def _rdf_result(op: Operation, graph: Graph, meta: Meta | None, chosen: str | None = None) -> Result:
-    chosen = chosen or _negotiate_rdf(op.accept)
+    chosen = chosen or _negotiate_rdf(op)
+    jsonld = chosen == formats.JSONLD
     body = serialize(
-        graph, chosen, op.url, jsonld_profile=op.jsonld_profile if chosen == formats.JSONLD else None
+        graph,
+        chosen,
+        op.url,
+        jsonld_profile=op.jsonld_profile if jsonld else None,
+        jsonld_frame=op.jsonld_frame if jsonld else None,
     )
-    return Result(200, meta=meta, body=body, content_type=chosen)
+    return Result(200, meta=meta, body=body, content_type=_content_type(op, chosen))
 
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")

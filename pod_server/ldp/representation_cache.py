@@ -4,8 +4,10 @@ Two representations are expensive to make and cheap to reuse: the listing of a l
 and an RDF document converted out of its stored Turtle (JSON-LD, RDF/XML, ...). Both are fully
 determined by the resource's ETag (a strong validator: it changes whenever the body, the media
 type or, for a container, any child's metadata changes — the Backend invariant) plus the
-requested form. So a key of (path, ETag, form) can never serve stale bytes; entries of old ETags
-simply age out. Each worker process has its own cache, bounded in bytes.
+requested form: the media type and, for JSON-LD, the profiles or the SHA-256 of the client's
+frame (``pod_server.ldp.operations._form``). So a key of (path, ETag, form...) can never serve
+stale bytes, nor one frame's document for another; entries of old ETags simply age out. Each
+worker process has its own cache, bounded in bytes.
 """
 
 from __future__ import annotations

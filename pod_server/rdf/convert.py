@@ -16,11 +16,14 @@ CONTRACT (implemented by the rdf helper; the store relies on it):
       naming the context URL;
     * a graph that parses is always serialisable in every format of ``formats.WRITABLE``
       (e.g. literals with invalid lexical forms or IRIs rdflib cannot write are refused here).
-- ``serialize(graph, media_type, base, *, jsonld_profile=None) -> bytes``
+- ``serialize(graph, media_type, base, *, jsonld_profile=None, jsonld_frame=None) -> bytes``
     * ``media_type`` in ``formats.WRITABLE``; UTF-8 bytes;
     * JSON-LD output is compacted with a useful ``@context`` (the graph's prefixes plus the
-      common Solid vocabularies); ``jsonld_profile`` may be the JSON-LD 1.1 expanded, compacted or
-      flattened profile IRI.
+      common Solid vocabularies); ``jsonld_profile`` may list the JSON-LD 1.1 expanded, compacted
+      and flattened profile IRIs (``jsonld_content_type`` names the form written);
+    * with ``jsonld_frame`` (``pod_server.rdf.jsonld.parse_frame``), JSON-LD output is that
+      frame applied to the graph (JSON-LD 1.1 Framing), for graphs of at most
+      ``MAX_FRAMED_TRIPLES`` triples; refusals are 422, a frame pyld rejects is 400.
 
 Decisions (see the functions for details):
 
@@ -78,6 +81,7 @@ from pod_server.errors import (
     PayloadTooLarge,
     PodError,
     StorageError,
+    UnprocessableContent,
     UnsupportedMediaType,
 )
 from pod_server.rdf import formats
@@ -780,7 +784,7 @@ class _JsonLdWriter:
             if properties is None:
                 properties = subjects[s] = {}
             if p == _RDF_TYPE and isinstance(o, URIRef | BNode):
-                types.setdefault(s, []).append(self.vocab_iri(o) if isinstance(o, URIRef) else f"_:{o}")
+                types.setdefault(s, []).append(self.vocab_iri(str(o)) if isinstance(o, URIRef) else f"_:{o}")
                 continue
             properties.setdefault(self.vocab_iri(str(p)), []).append(self.value(o))
         out: list[dict[str, Any]] = []
@@ -797,6 +801,42 @@ class _JsonLdWriter:
 
 def _profiles(profile: str | None) -> set[str]:
     return set(profile.split()) if profile else set()
+
+
+_COMPACTED, _EXPANDED = str(vocab.JSONLD.compacted), str(vocab.JSONLD.expanded)
+_FLATTENED, _FRAMED = str(vocab.JSONLD.flattened), str(vocab.JSONLD.framed)
+
+MAX_FRAMED_TRIPLES = 20_000
+"""The largest graph :func:`serialize` frames. Framing runs in pure Python (pyld): a simple frame
+over 20,000 triples takes about 2 s; ``jsonld.MAX_FRAMED_VALUES`` bounds what embedding adds."""
+
+
+def jsonld_profiles(profile: str | None, *, framed: bool = False) -> tuple[str, ...]:
+    """The profile IRIs of the JSON-LD document :func:`serialize` writes for a request's
+    ``profile`` (JSON-LD 1.1 §9: a space-separated list; unknown IRIs are ignored), or the
+    framed profile when a frame is applied. Empty when the request named no known profile."""
+    if framed:
+        return (_FRAMED,)
+    requested = _profiles(profile)
+    served: list[str] = []
+    if _FLATTENED in requested:
+        served.append(_FLATTENED)
+    if _COMPACTED in requested:
+        served.append(_COMPACTED)
+    elif _EXPANDED in requested:
+        served.append(_EXPANDED)
+    return tuple(served)
+
+
+def jsonld_content_type(profile: str | None, *, framed: bool = False) -> str:
+    """The Content-Type of the JSON-LD :func:`serialize` writes for ``profile`` (or a frame):
+    ``application/ld+json``, with a ``profile`` parameter naming the form when the request
+    asked for one (IANA registration of application/ld+json: a server SHOULD honour the
+    profiles it recognises)."""
+    served = jsonld_profiles(profile, framed=framed)
+    if not served:
+        return formats.JSONLD
+    return f'{formats.JSONLD}; profile="{" ".join(served)}"'
 
 
 def _compacted(graph: Graph, flattened: bool) -> dict[str, Any]:
@@ -819,15 +859,27 @@ def _compacted(graph: Graph, flattened: bool) -> dict[str, Any]:
 def _serialize_jsonld(graph: Graph, base: str, profile: str | None) -> bytes:
     # JSON-LD 1.1 §9 (IANA considerations): the profile parameter asks for a document form.
     profiles = _profiles(profile)
-    compacted = str(vocab.JSONLD.compacted) in profiles
-    flattened = str(vocab.JSONLD.flattened) in profiles
-    expanded = str(vocab.JSONLD.expanded) in profiles and not compacted
+    compacted = _COMPACTED in profiles
+    flattened = _FLATTENED in profiles
+    expanded = _EXPANDED in profiles and not compacted
     document: Any
     if expanded or (flattened and not compacted):
         # JSON-LD 1.1 §4.8 and §4.9: this expanded output is also flattened (every node at top level).
         document = _JsonLdWriter(graph, compact=False).nodes()
     else:
         document = _compacted(graph, flattened)
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def _serialize_framed(graph: Graph, base: str, frame: offline_jsonld.JsonLdFrame) -> bytes:
+    """JSON-LD 1.1 Framing §4.1: the graph, in expanded form, shaped by the client's frame."""
+    if len(graph) > MAX_FRAMED_TRIPLES:
+        raise UnprocessableContent(
+            f"this resource has {len(graph)} triples; frames are applied to resources of at most "
+            f"{MAX_FRAMED_TRIPLES}. Fetch it without a frame and frame it in the client"
+        )
+    nodes = _JsonLdWriter(graph, compact=False).nodes()
+    document = offline_jsonld.apply_frame(nodes, frame, base)
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
@@ -842,13 +894,23 @@ _SERIALIZERS: dict[str, _Serializer] = {
 }
 
 
-def serialize(graph: Graph, media_type: str, base: str, *, jsonld_profile: str | None = None) -> bytes:
-    writer = _SERIALIZERS.get(formats.essence(media_type))
+def serialize(
+    graph: Graph,
+    media_type: str,
+    base: str,
+    *,
+    jsonld_profile: str | None = None,
+    jsonld_frame: offline_jsonld.JsonLdFrame | None = None,
+) -> bytes:
+    essence = formats.essence(media_type)
+    writer = _SERIALIZERS.get(essence)
     if writer is None:
         raise UnsupportedMediaType(
             f"cannot write RDF as {media_type}; use one of {', '.join(formats.WRITABLE)}"
         )
     try:
+        if jsonld_frame is not None and essence == formats.JSONLD:
+            return _serialize_framed(graph, base, jsonld_frame)
         return writer(graph, base, jsonld_profile)
     except PodError:
         raise
@@ -858,4 +920,14 @@ def serialize(graph: Graph, media_type: str, base: str, *, jsonld_profile: str |
         ) from None
 
 
-__all__ = ["COMMON_PREFIXES", "check_graph", "check_triple", "parse", "relative_iri", "serialize"]
+__all__ = [
+    "COMMON_PREFIXES",
+    "MAX_FRAMED_TRIPLES",
+    "check_graph",
+    "check_triple",
+    "jsonld_content_type",
+    "jsonld_profiles",
+    "parse",
+    "relative_iri",
+    "serialize",
+]

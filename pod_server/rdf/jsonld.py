@@ -8,20 +8,28 @@ well-known contexts bundled in ``pod_server/rdf/contexts/`` and refuses every ot
 :class:`~pod_server.errors.BadRequest` naming it.
 
 JSON-LD 1.1 §3.1 (Processing Mode) and JSON-LD 1.1 API §9.4 (documentLoader) describe the hook.
+
+Framing (JSON-LD 1.1 Framing §4.1) runs a client's frame over a resource's graph:
+:func:`parse_frame` checks the frame's JSON (size, depth, an object) and :func:`apply_frame` runs
+pyld with a loader that answers 422 for any context it would have to fetch, a cap on the values
+the output may hold and on how deeply nodes may embed (a frame can ask for output quadratic in the
+graph), and ``@embed: @link`` refused (it shares objects in memory, which JSON cannot write).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pyld import jsonld  # type: ignore[import-untyped, unused-ignore]
 
-from pod_server.errors import BadRequest, InvalidRdf, PodError
+from pod_server.errors import BadRequest, InvalidRdf, PodError, UnprocessableContent
 
 CONTEXTS_DIR = Path(__file__).parent / "contexts"
 
@@ -198,15 +206,184 @@ def to_rdf(document: Any, base: str) -> RdfDataset:
     return dataset
 
 
+# --------------------------------------------------------------------------------------------
+# Framing (JSON-LD 1.1 Framing)
+# --------------------------------------------------------------------------------------------
+
+MAX_FRAME_BYTES = 16 * 1024
+"""The largest frame accepted, in UTF-8 bytes of its JSON text."""
+MAX_FRAME_DEPTH = 32
+"""How deeply a frame's JSON may nest (arrays and objects; the top level is 1)."""
+MAX_FRAMED_VALUES = 100_000
+"""How many values (node objects, references and literals) a framed document may hold."""
+MAX_EMBED_DEPTH = 64
+"""How many node objects deep a framed document may embed."""
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLdFrame:
+    """A frame a client sent (JSON-LD 1.1 Framing §4.1), as canonical JSON text.
+
+    Equal frames have equal ``text`` (keys sorted, no whitespace) and ``digest`` (its SHA-256,
+    for cache keys). :meth:`document` gives a fresh copy each time: pyld may change the frame it
+    is given.
+    """
+
+    text: str
+    digest: str
+
+    def document(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.text)
+        return value
+
+
+def parse_frame(text: str) -> JsonLdFrame:
+    """The frame in ``text`` (JSON). ``BadRequest`` (400) when it is larger than
+    :data:`MAX_FRAME_BYTES`, not JSON, nested deeper than :data:`MAX_FRAME_DEPTH`, or not a JSON
+    object. Its contexts are checked when it is applied (:func:`apply_frame`)."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FRAME_BYTES:
+        raise BadRequest(
+            f"the JSON-LD frame is {size} bytes; the limit is {MAX_FRAME_BYTES} bytes "
+            "(shorten it, e.g. with a shorter @context)"
+        )
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadRequest(
+            f"the JSON-LD frame is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+        ) from None
+    except RecursionError:  # deeper than Python's own parser goes
+        value = None
+        too_deep = True
+    else:
+        too_deep = json_depth_exceeds(value, MAX_FRAME_DEPTH)
+    if too_deep:
+        raise BadRequest(f"the JSON-LD frame nests deeper than the limit of {MAX_FRAME_DEPTH} levels")
+    if not isinstance(value, dict):
+        raise BadRequest(
+            'a JSON-LD frame is a JSON object, e.g. {"@context": {"@vocab": '
+            '"http://xmlns.com/foaf/0.1/"}, "@type": "Person"}'
+        )
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return JsonLdFrame(canonical, digest)
+
+
+def _frame_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The loader for frames: the bundled contexts, and 422 for any other URL."""
+    if bundled_url(url) is None:
+        known = ", ".join(sorted(BUNDLED_CONTEXTS))
+        raise UnprocessableContent(
+            f"the frame names the remote JSON-LD context {url[:300]}, and remote contexts are "
+            f"never fetched; write the context inline in the frame's @context, or use one of: {known}"
+        )
+    return offline_loader(url, options)
+
+
+class _BoundedFraming(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's framing with limits on the output. It overrides three of pyld's internal methods
+    (checked by tests/rdf/test_jsonld_frame.py, so a pyld upgrade that renames them shows)."""
+
+    def __init__(self, max_values: int, max_depth: int) -> None:
+        super().__init__()
+        self.values_left = max_values
+        self.max_values = max_values
+        self.max_depth = max_depth
+
+    def _match_frame(
+        self, state: dict[str, Any], subjects: Any, frame: Any, parent: Any, property: Any
+    ) -> None:
+        # subjectStack holds the node objects being embedded, outermost first.
+        if len(state["subjectStack"]) >= self.max_depth:
+            raise UnprocessableContent(
+                f"the frame embeds node objects more than {self.max_depth} levels deep; "
+                'stop the nesting with "@embed": "@never" on a deep property'
+            )
+        super()._match_frame(state, subjects, frame, parent, property)
+
+    def _get_frame_flag(self, frame: Any, options: dict[str, Any], name: str) -> Any:
+        value = super()._get_frame_flag(frame, options, name)
+        if name == "embed" and value == "@link":
+            # JSON-LD 1.1 Framing §4.1: @link shares node objects in memory; JSON cannot write that.
+            raise UnprocessableContent(
+                '"@embed": "@link" cannot be written as JSON; use "@once", "@always" or "@never"'
+            )
+        return value
+
+    def _add_frame_output(self, parent: Any, property: Any, output: Any) -> None:
+        self.values_left -= 1
+        if self.values_left < 0:
+            raise UnprocessableContent(
+                f"the framed document would hold more than {self.max_values} values; narrow the "
+                'frame (match fewer nodes) or embed less ("@embed": "@never" or "@once")'
+            )
+        super()._add_frame_output(parent, property, output)
+
+    def _compact_iri(
+        self,
+        active_ctx: dict[str, Any],
+        iri: Any,
+        value: Any = None,
+        vocab: bool = False,
+        base: Any = None,
+        reverse: bool = False,
+    ) -> Any:
+        # Our JSON-LD carries absolute IRIs: relative only to a @base the frame's context sets.
+        if "@base" not in active_ctx:
+            base = None
+        return super()._compact_iri(active_ctx, iri, value, vocab, base, reverse)
+
+
+def apply_frame(
+    nodes: list[dict[str, Any]],
+    frame: JsonLdFrame,
+    base: str,
+    *,
+    max_values: int = MAX_FRAMED_VALUES,
+    max_depth: int = MAX_EMBED_DEPTH,
+) -> Any:
+    """The framed document (JSON-LD 1.1 Framing §4.1, the API's ``frame()``) of ``nodes``, a
+    graph in expanded form, with JSON-LD 1.1 defaults (``@embed: @once``; one match is written
+    as its node object, several under ``@graph``). Relative IRIs in the frame resolve against
+    ``base``; the output's IRIs are absolute unless the frame's context sets ``@base``.
+
+    Raises ``UnprocessableContent`` (422) for a context that is not bundled, ``@embed: @link``,
+    or output beyond ``max_values`` values or ``max_depth`` embedded levels; ``BadRequest`` (400)
+    for a frame pyld rejects (e.g. an invalid ``@type`` value).
+    """
+    processor = _BoundedFraming(max_values, max_depth)
+    options = pyld_options(base, embed="@once", processingMode="json-ld-1.1")
+    options["documentLoader"] = _frame_loader  # bundled contexts only, like offline_loader
+    try:
+        return processor.frame(nodes, frame.document(), options)
+    except RecursionError:
+        raise UnprocessableContent(
+            'the frame nests too deeply to apply; use "@embed": "@never" on a deep property'
+        ) from None
+    except Exception as e:  # pyld raises JsonLdError, and plain errors on odd input
+        ours = _pod_error_in(e)
+        if ours is not None:
+            raise ours from None
+        raise BadRequest(f"the JSON-LD frame cannot be applied: {_jsonld_message(e)}") from None
+
+
 __all__ = [
     "BUNDLED_CONTEXTS",
     "CONTEXTS_DIR",
+    "MAX_EMBED_DEPTH",
+    "MAX_FRAMED_VALUES",
+    "MAX_FRAME_BYTES",
+    "MAX_FRAME_DEPTH",
+    "JsonLdFrame",
     "RdfDataset",
+    "apply_frame",
     "bundled_context",
     "bundled_url",
     "json_depth_exceeds",
     "load_json",
     "offline_loader",
+    "parse_frame",
     "pyld_options",
     "to_rdf",
 ]
