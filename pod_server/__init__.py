@@ -118,6 +118,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     notifier = build_service(
         settings, store, ids, access, database, fetcher, app.extensions["pod_server.idp"].keys
     )
+    # The SPARQL endpoint of each pod (pod_server.query): one in-memory index per worker, built from
+    # storage on a pod's first query and kept current from the store's change events and, for
+    # writes other workers make, from the notification bus. Before the LDP routes: their catch-all
+    # would otherwise take {pod}/.well-known/sparql, and storage descriptions advertise it.
+    from pod_server.http import query
+    from pod_server.query.index import QueryIndex, QueryLimits
+
+    index = QueryIndex(store)
+    index.attach()
+    notifier.add_listener(index.on_message)
+    query_limits = QueryLimits(
+        timeout=settings.query_timeout,
+        max_rows=settings.query_max_rows,
+        max_triples=settings.query_max_rows,
+    )
+    query.init_app(app, query.QueryServices(index, access, query_limits))
     ldp.init_app(
         app,
         ldp.LdpServices(
@@ -125,7 +141,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                 store,
                 settings.default_page_size,
                 RepresentationCache(settings.representation_cache_bytes),
-                describers=(notifier.describe_storage,),
+                describers=(notifier.describe_storage, query.describe_storage),
             ),
             ids=ids,
             access=access,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -299,6 +300,54 @@ def credentials_create(email: str, webid: str | None, name: str, as_json: bool, 
             "issuer": made.issuer,
         }
         _emit(as_json, payload, "\n".join(f"{k}: {v}" for k, v in payload.items()))
+
+
+@main.command()
+@settings_options
+@click.option("--pod", "pod_name", help="Only this pod (its name: /NAME/); default: every pod.")
+@_json_option
+def reindex(pod_name: str | None, as_json: bool, **flags: Any) -> None:
+    """Build the SPARQL query index from storage; print counts and the time taken.
+
+    It reads and parses every RDF document, so it also checks that each one parses. A running
+    server does not need it: each worker builds its in-memory index from storage by itself (a
+    pod's part on that pod's first query) and keeps it current from changes.
+    """
+    settings = load_settings(**flags)
+    if settings.backend == "memory":
+        raise click.UsageError("the memory backend lives inside the server process: use filesystem or sql")
+    if pod_name is not None and settings.single_pod:
+        raise click.UsageError("single-pod mode has one pod, the root: leave out --pod")
+    from pod_server import create_app
+    from pod_server.ldp.identifiers import canonical_segment
+
+    try:
+        app = create_app(settings)
+    except PodError as exc:
+        raise click.ClickException(exc.detail) from None
+    try:
+        store = app.extensions["pod_server.store"]
+        root: str | None = None
+        if pod_name is not None:
+            root = "/" + canonical_segment(pod_name) + "/"
+            try:
+                store.stat(root)
+            except PodError:
+                raise click.ClickException(f"there is no pod named {pod_name!r}") from None
+        started = time.perf_counter()
+        counts = app.extensions["pod_server.query"].index.rebuild(root)
+        seconds = round(time.perf_counter() - started, 3)
+    except PodError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        app.extensions["pod_server.store"].backend.close()
+        app.extensions["pod_server.db"].close()
+    payload: dict[str, Any] = {"pod": pod_name or "all", **counts, "seconds": seconds}
+    _emit(as_json, payload, "\n".join(f"{k}: {v}" for k, v in payload.items()))
+    if counts.get("skipped"):  # documents that do not parse: each is named in the log above
+        raise click.ClickException(
+            f"{counts['skipped']} RDF document(s) do not parse; see the log lines above"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -128,6 +128,12 @@ class Settings:
     webhook_backoff: float = 1.0
     """Seconds before the first webhook retry; doubled after each failure (capped at 5 minutes)."""
 
+    # The SPARQL endpoint of each pod (pod_server.query, pod_server.http.query).
+    query_timeout: float = 10.0
+    """Seconds a SPARQL query may run; beyond, 503 with a message saying to narrow the query."""
+    query_max_rows: int = 10_000
+    """Results (solutions, or triples of a CONSTRUCT/DESCRIBE) a query may return; beyond, 422."""
+
     # The resource server's authentication (pod_server.auth.solid_oidc).
     strict_dpop: bool = False
     """Refuse DPoP proofs without ``ath`` (RFC 9449 §4.3). Off by default: Inrupt's client sends none."""
@@ -154,6 +160,8 @@ class Settings:
         if level not in LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         object.__setattr__(self, "log_level", level)
+        if self.query_timeout <= 0 or self.query_max_rows < 1:
+            raise ConfigError("query_timeout must be above 0 seconds and query_max_rows at least 1")
         if self.single_pod and self.subdomains:
             raise ConfigError("single_pod and subdomains cannot be combined: a single pod has no subdomains")
 
@@ -218,6 +226,8 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "notification_max_connections": int,
     "webhook_attempts": int,
     "webhook_backoff": float,
+    "query_timeout": float,
+    "query_max_rows": int,
     "strict_dpop": _bool,
     "allow_bearer": _bool,
     "allow_http_issuers": lambda v: tuple(x.lower() for x in v.replace(",", " ").split() if x),

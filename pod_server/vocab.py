@@ -20,9 +20,12 @@ __all__ = [
     "PIM",
     "PODSERVER",
     "RDF",
+    "SD",
     "SOLID",
+    "SPARQL_RESULTS_XML",
     "STAT",
     "VCARD",
+    "VOID",
     "XSD",
     "media_type_class",
 ]
@@ -151,6 +154,7 @@ class JSONLD(DefinedNamespace):
     expanded: URIRef
     compacted: URIRef
     flattened: URIRef
+    framed: URIRef
 
 
 _IANA = "http://www.w3.org/ns/iana/media-types/"
@@ -216,3 +220,33 @@ class AS(DefinedNamespace):
     object: URIRef
     target: URIRef
     published: URIRef
+
+
+class VOID(DefinedNamespace):
+    """The Vocabulary of Interlinked Datasets, http://rdfs.org/ns/void# (W3C Note "Describing Linked
+    Datasets with the VoID Vocabulary" §6.3: ``void:sparqlEndpoint``); a storage description names
+    its pod's SPARQL endpoint with it."""
+
+    _fail = True
+    _NS = Namespace("http://rdfs.org/ns/void#")
+
+    sparqlEndpoint: URIRef
+
+
+class SD(DefinedNamespace):
+    """SPARQL 1.1 Service Description, http://www.w3.org/ns/sparql-service-description# (§3): what
+    the endpoint answers when asked with GET and no query."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+    Service: URIRef
+    endpoint: URIRef
+    supportedLanguage: URIRef
+    SPARQL11Query: URIRef
+    feature: URIRef
+    UnionDefaultGraph: URIRef
+
+
+SPARQL_RESULTS_XML = "http://www.w3.org/2005/sparql-results#"
+"""The XML namespace of SPARQL Query Results XML documents (SPARQL 1.1 Query Results XML Format §2)."""

@@ -9,6 +9,8 @@ whose ``acl:default`` rules for that container then apply. Evaluate the rules ag
 Speed: compiled ACLs are cached by path and checked against the backend's ETag on every use, one
 ``stat`` per candidate on the chain, so a change made by another worker is seen on the next request
 here, and an unchanged document is never parsed again. Change events only free memory early.
+:meth:`WacPolicy.readable` answers the Read question for many paths at once (the SPARQL endpoint's
+dataset), once per effective ACL rather than once per path.
 
 The pod owner (``OwnerLookup``) always has Control in their pod, so they can always repair an ACL
 that locked them out (WAC §4.2 note "Loss of Control Mitigation").
@@ -16,7 +18,9 @@ that locked them out (WAC §4.2 note "Loss of Control Mitigation").
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable, Collection
 from typing import Any
 
 from pod_server.access.acl import CompiledAcl, Rule, compile_acl
@@ -34,8 +38,17 @@ from pod_server.store import events
 from pod_server.store.backend import parent_of
 from pod_server.store.resource_store import ResourceStore
 
+log = logging.getLogger(__name__)
+
 NOTHING: frozenset[Mode] = frozenset()
 READ_ONLY = Permissions(frozenset({Mode.READ}), frozenset({Mode.READ}))
+
+
+class _Unreadable(Exception):
+    """An ACL on the way could not be read (readable() only: authorize() raises StorageError)."""
+
+
+_UNREADABLE = CompiledAcl()
 
 
 class AclCache:
@@ -147,20 +160,102 @@ class WacPolicy:
             ALL_MODES if Mode.CONTROL in public else NOTHING,
         )
 
+    def readable(
+        self, paths: Collection[str], credentials: Credentials, *, acl_paths: Collection[str]
+    ) -> set[str]:
+        """Which of ``paths`` ``credentials`` may Read: for each, the answer :meth:`authorize`
+        gives to a GET of it, decided once per effective ACL rather than once per path.
+
+        ``acl_paths`` are the ``.acl`` resources that exist (the query index keeps them): a path's
+        effective ACL (WAC §6.1) is found by walking those strings, not by a ``stat`` per path, and
+        each ACL found is read once, through the same ETag-checked cache as every request. An
+        ACL in ``acl_paths`` that is gone is skipped as :meth:`authorize` would skip it; one
+        missing from ``acl_paths`` is not seen, so keep the list current. An ACL that cannot be
+        read denies what it governs (a GET of those paths fails with 500).
+        """
+        acls = acl_paths if isinstance(acl_paths, set | frozenset) else frozenset(acl_paths)
+        compiled: dict[str, CompiledAcl | None] = {}
+        modes_by_acl: dict[tuple[str, str, bool] | None, frozenset[Mode]] = {}
+        owner: dict[str | None, bool] = {}
+
+        def acl_at(path: str) -> CompiledAcl | None:
+            if path not in acls:
+                return None
+            if path not in compiled:
+                try:
+                    compiled[path] = self.acls.get(path)
+                except StorageError:
+                    log.warning("the ACL %s could not be read; what it governs is not readable", path)
+                    compiled[path] = _UNREADABLE
+            found = compiled[path]
+            if found is _UNREADABLE:
+                raise _Unreadable(path)
+            return found
+
+        def user_modes(path: str) -> frozenset[Mode]:
+            # granted(path, credentials) without the public modes, memoised per effective ACL.
+            found = subject_of(path)
+            if found is None:
+                effective = self._effective(path, acl_at)
+                key = None if effective is None else (effective[0], effective[2], effective[3])
+                if key not in modes_by_acl:
+                    rules = self._rules_from(effective)
+                    modes_by_acl[key] = self._evaluate(rules, credentials)
+                return modes_by_acl[key]
+            subject, rel = found
+            if rel != "acl":
+                return user_modes(subject)  # Solid Protocol §4.3
+            user = user_modes(subject)
+            if Mode.CONTROL in user:
+                return ALL_MODES  # WAC §4.2
+            webid = credentials.webid
+            if webid is None:
+                return NOTHING
+            root = self.ids.storage_root(subject)
+            if root not in owner:
+                owner[root] = self._owns(subject, webid)
+            return ALL_MODES if owner[root] else NOTHING
+
+        def may_read(path: str) -> bool:
+            if self.ids.is_server_managed(path):
+                return True  # as authorize(): discovery documents are public
+            try:
+                return Mode.READ in user_modes(path)
+            except _Unreadable:
+                return False  # authorize() would fail with 500
+
+        return {p for p in paths if may_read(p)}
+
     # -- effective ACL -----------------------------------------------------------------------
     def _rules(self, path: str) -> tuple[Rule, ...]:
         """The rules that apply to ``path`` from its effective ACL (WAC §6.1)."""
+        return self._rules_from(self._effective(path, self.acls.get))
+
+    def _effective(
+        self, path: str, acl_at: Callable[[str], CompiledAcl | None]
+    ) -> tuple[str, CompiledAcl, str, bool] | None:
+        """``path``'s effective ACL (WAC §6.1): (ACL path, its rules, the resource it was found
+        for, whether inherited). Its own ``.acl`` when that exists, else the nearest ancestor
+        container's, up to the storage root; ``None`` when there is none."""
         root = self.ids.storage_root(path)
-        acl = self.acls.get(auxiliary_of(path, "acl"))
+        own = auxiliary_of(path, "acl")
+        acl = acl_at(own)
         if acl is not None:
-            return acl.rules_for(self.ids.to_url(path), inherited=False)
+            return own, acl, path, False
         container = path
         while container != "/" and container != root:
             container = parent_of(container)
-            acl = self.acls.get(auxiliary_of(container, "acl"))
+            candidate = auxiliary_of(container, "acl")
+            acl = acl_at(candidate)
             if acl is not None:
-                return acl.rules_for(self.ids.to_url(container), inherited=True)
-        return ()  # no ACL anywhere up to the storage root: nobody may do anything
+                return candidate, acl, container, True
+        return None
+
+    def _rules_from(self, effective: tuple[str, CompiledAcl, str, bool] | None) -> tuple[Rule, ...]:
+        if effective is None:
+            return ()  # no ACL anywhere up to the storage root: nobody may do anything
+        _, acl, target, inherited = effective
+        return acl.rules_for(self.ids.to_url(target), inherited=inherited)
 
     def _evaluate(self, rules: tuple[Rule, ...], credentials: Credentials) -> frozenset[Mode]:
         granted: frozenset[Mode] = NOTHING

@@ -26,7 +26,7 @@ from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.model import Operation
 from pod_server.notifications.activity import Activity, current, iso_time, quoted
 from pod_server.notifications.bus import Bus
-from pod_server.notifications.change import Change, ChannelClosed, WebhooksChanged
+from pod_server.notifications.change import Change, ChannelClosed, Message, WebhooksChanged
 from pod_server.notifications.channel import Channel, ChannelStore, ChannelType
 from pod_server.notifications.dispatcher import Dispatcher, Receiver, credentials_of
 from pod_server.notifications.hub import Hub, Outlet
@@ -114,6 +114,21 @@ class NotificationService:
             clock=clock,
         )
         self._connected = False
+        self._listeners: list[Callable[[Message], None]] = []
+
+    def add_listener(self, listener: Callable[[Message], None]) -> None:
+        """Also hand every bus message (from any worker, this one's own included) to ``listener``,
+        on the bus thread, after the dispatcher. It must be quick and must not raise; an error is
+        logged and does not reach the dispatcher or other listeners. Used by the query index."""
+        self._listeners.append(listener)
+
+    def _on_message(self, message: Message) -> None:
+        self.dispatcher.publish_to(message)
+        for listener in self._listeners:
+            try:
+                listener(message)
+            except Exception:
+                log.exception("a bus listener failed on %s", type(message).__name__)
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -121,7 +136,7 @@ class NotificationService:
         if self._connected:
             return
         self._connected = True
-        self.bus.listen(self.dispatcher.publish_to)
+        self.bus.listen(self._on_message)
         for signal, kind in (
             (events.created, "created"),
             (events.updated, "updated"),
