@@ -23,7 +23,15 @@ Life of the index (one :class:`QueryIndex` per worker process):
   (:class:`~pod_server.notifications.change.Change` on the notification bus) only *enqueue* the
   changed path, in the writer's thread or the bus thread; :meth:`QueryIndex.catch_up` re-reads
   each queued path from the store and replaces (or drops) its graph, atomically, before a query;
-- a document that does not parse is skipped with a log line; it never fails a query.
+- the bus may lose a message (a sibling's full socket queue, a Redis reconnect), and a file may be
+  changed behind the server's back, so a root is also *reconciled* with storage
+  (:meth:`QueryIndex.reconcile`): a walk of its metadata only (listings, no document reads)
+  that queues every document or ``.acl`` whose ETag differs from the one indexed, that is new,
+  or that is gone. It runs on a root's first use after ``reconcile_interval`` seconds, so a
+  missed change lasts at most that long after the next query; that bounds how long the set of
+  ``.acl`` paths the access filter groups by can be stale too;
+- a document that does not parse is skipped with a log line; it never fails a query (nor is it
+  read again until its ETag changes).
 
 Queries run on threads of their own, at most :attr:`QueryIndex.max_running` at a time per process,
 because pyoxigraph cannot be interrupted: a query past its timeout is answered with 503 at once and
@@ -93,13 +101,18 @@ class QueryOutcome:
 @dataclass
 class _Root:
     """One storage root's part of the index. ``docs`` maps each indexed path to the ETag its graph
-    was read at; ``acls`` holds the paths of the root's ``.acl`` resources."""
+    was read at, ``failed`` each RDF source that did not parse to the ETag it had; ``acls`` holds
+    the paths of the root's ``.acl`` resources. ``checked`` is when (``time.monotonic()``) the
+    root was last compared with storage, by its load or by :meth:`QueryIndex.reconcile`."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     ready: bool = False
     docs: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
     acls: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
+    checked: float = 0.0
+    checking: bool = False
 
 
 # SPARQL 1.1 Query §2.4 / grammar [139] IRIREF, [156]-[159] strings, [19] comments: blanked out
@@ -142,9 +155,11 @@ class QueryIndex:
     max_running: int = 4
     """Query evaluations that may run at once in this process (see the module docstring)."""
 
-    def __init__(self, store: ResourceStore) -> None:
+    def __init__(self, store: ResourceStore, *, reconcile_interval: float = 30.0) -> None:
         self.store = store
         self.ids = store.ids
+        self.reconcile_interval = reconcile_interval
+        """Seconds after which a root's next use first reconciles it (:meth:`reconcile`)."""
         self._db = ox.Store()
         self._roots: dict[str, _Root] = {}
         self._state = threading.Lock()  # guards _roots, each _Root's sets and dicts, _mine
@@ -222,10 +237,91 @@ class QueryIndex:
                 else:
                     r.acls.add(path)
 
+    # -- reconciling with storage -------------------------------------------------------------
+    def reconcile(self, root: str) -> int:
+        """Queue every path of ``root`` whose indexed state differs from storage: an RDF source or
+        ``.acl`` that is new, whose ETag is not the one indexed, or that is gone. Reads metadata
+        only (the backend's listings), never a document; :meth:`catch_up` applies what is queued.
+        An ``.acl`` found new counts at once in :meth:`acl_paths` (as an event's would); one found
+        gone leaves it when :meth:`catch_up` confirms. Loads ``root`` if it is not loaded (nothing
+        to reconcile then). Returns how many paths were queued."""
+        with self._state:
+            r = self._roots.get(root)
+            busy = r is not None and r.ready and r.checking
+            if r is not None and r.ready and not r.checking:
+                r.checking = True
+                r.checked = time.monotonic()
+        if r is None or not r.ready:
+            self.ensure_loaded(root)
+            return 0
+        if busy:
+            return 0  # another thread is walking this root now
+        try:
+            return self._reconcile(root, r)
+        finally:
+            with self._state:
+                r.checking = False
+
+    def mark_stale(self, root: str | None = None) -> None:
+        """Make the next use of ``root`` (of every loaded root) reconcile it first, whatever the
+        interval: for a bus that knows it lost messages (a listener that resubscribed)."""
+        with self._state:
+            for name, r in self._roots.items():
+                if root is None or name == root:
+                    r.checked = float("-inf")
+
+    def _reconcile(self, root: str, r: _Root) -> int:
+        started = time.perf_counter()
+        seen: dict[str, str] = {}  # indexable path -> its ETag now
+        acls: set[str] = set()
+        try:
+            for meta in self._walk(root):
+                if is_acl(meta.path):
+                    acls.add(meta.path)
+                if _indexable(meta):
+                    seen[meta.path] = meta.etag
+        except NotFound:
+            pass  # the root itself is gone: everything indexed in it is
+        with self._state:
+            known = {**r.failed, **r.docs}
+            stale = {path for path, etag in seen.items() if known.get(path) != etag}
+            stale |= known.keys() - seen.keys()
+            stale |= acls ^ r.acls
+            stale -= r.pending  # already queued by an event or a bus message
+            r.acls |= acls  # a new ACL counts at once: it can only narrow what readable() allows
+            r.pending |= stale
+        # A container's ETag changes with its children, and its child's event does not queue it:
+        # a changed container is routine. A document or an ACL is a change the index had missed.
+        missed = sum(1 for path in stale if not path.endswith("/"))
+        log.log(
+            logging.INFO if missed else logging.DEBUG,
+            "reconciled %s in %.0f ms: %d missed change(s) queued, %d container(s) to refresh",
+            root,
+            (time.perf_counter() - started) * 1000,
+            missed,
+            len(stale) - missed,
+        )
+        return len(stale)
+
+    def _reconcile_if_due(self, root: str) -> None:
+        with self._state:
+            r = self._roots.get(root)
+            due = (
+                r is not None
+                and r.ready
+                and not r.checking
+                and time.monotonic() - r.checked >= self.reconcile_interval
+            )
+        if due:
+            self.reconcile(root)
+
     # -- loading -----------------------------------------------------------------------------
     def ensure_loaded(self, root: str) -> None:
-        """Load all RDF documents of the storage root ``root`` (a path like ``"/alice/"``), once.
-        Callers for a root being loaded wait for it. ``NotFound`` when there is no such root."""
+        """Load all RDF documents of the storage root ``root`` (a path like ``"/alice/"``), once;
+        on a later call, first :meth:`reconcile` it if that was last done ``reconcile_interval``
+        seconds ago or more. Callers for a root being loaded wait for it. ``NotFound`` when
+        there is no such root."""
+        self._reconcile_if_due(root)
         with self._state:
             r = self._roots.get(root)
             if r is None:
@@ -259,6 +355,7 @@ class QueryIndex:
 
     def _load(self, root: str, r: _Root) -> None:
         started = time.perf_counter()
+        r.checked = time.monotonic()
         for meta in self._walk(root):
             if is_acl(meta.path):
                 with self._state:
@@ -269,9 +366,9 @@ class QueryIndex:
                 stored = self.store.backend.read(meta.path)
             except NotFound:
                 continue  # deleted during the walk; its event is queued
-            if self._put_graph(meta.path, stored.body, replace=False):
-                with self._state:
-                    r.docs[meta.path] = stored.meta.etag
+            parsed = self._put_graph(meta.path, stored.body, replace=False)
+            with self._state:
+                (r.docs if parsed else r.failed)[meta.path] = stored.meta.etag
         log.info("indexed %s: %d documents in %.2f s", root, len(r.docs), time.perf_counter() - started)
 
     def _walk(self, root: str) -> Iterator[Meta]:
@@ -307,23 +404,28 @@ class QueryIndex:
             with self._state:
                 r.acls.add(path)
         if stored is None or not _indexable(stored.meta):
-            if stored is None and is_acl(path):
-                with self._state:
+            with self._state:
+                if stored is None and is_acl(path):
                     r.acls.discard(path)
+                r.failed.pop(path, None)
             if path in r.docs:
                 self._drop_graphs([path])
                 with self._state:
                     r.docs.pop(path, None)
             return
-        if r.docs.get(path) == stored.meta.etag:
-            return  # already indexed at this version
+        etag = stored.meta.etag
+        if etag in (r.docs.get(path), r.failed.get(path)):
+            return  # already indexed, or found not to parse, at this version
         if self._put_graph(path, stored.body, replace=path in r.docs):
             with self._state:
-                r.docs[path] = stored.meta.etag
-        elif path in r.docs:  # no longer parses: keep no stale triples
+                r.docs[path] = etag
+                r.failed.pop(path, None)
+            return
+        if path in r.docs:  # no longer parses: keep no stale triples
             self._drop_graphs([path])
-            with self._state:
-                r.docs.pop(path, None)
+        with self._state:
+            r.docs.pop(path, None)
+            r.failed[path] = etag
 
     def _put_graph(self, path: str, body: bytes, *, replace: bool) -> bool:
         """Load ``body`` (Turtle) as the graph of ``path``; ``False`` (logged) when it does not parse.
@@ -358,22 +460,25 @@ class QueryIndex:
     # -- what is indexed ---------------------------------------------------------------------
     def documents(self, root: str) -> frozenset[str]:
         """Paths of the RDF sources indexed in ``root``: documents, auxiliary resources and
-        containers (their own triples, not their ``ldp:contains`` listing). Loads the root first."""
+        containers (their own triples, not their ``ldp:contains`` listing). Loads the root first
+        (:meth:`ensure_loaded`)."""
         self.ensure_loaded(root)
         with self._state:
             return frozenset(self._roots[root].docs)
 
     def acl_paths(self, root: str) -> frozenset[str]:
         """Paths of the existing ``.acl`` resources in ``root`` (for grouping access decisions by
-        effective ACL, :meth:`pod_server.access.wac.WacPolicy.readable`). Loads the root first."""
+        effective ACL, :meth:`pod_server.access.wac.WacPolicy.readable`). Loads the root first
+        (:meth:`ensure_loaded`)."""
         self.ensure_loaded(root)
         with self._state:
             return frozenset(self._roots[root].acls)
 
     def rebuild(self, root: str | None = None) -> dict[str, int]:
         """Drop ``root`` (or every storage root) and load it again from the store.
-        Returns ``{"documents": n, "triples": m}`` for what was loaded. Queries of a root being
-        rebuilt may see it partly loaded until this returns."""
+        Returns ``{"documents": n, "triples": m, "skipped": k}`` for what was loaded, ``k`` being
+        the RDF documents left out because they do not parse (each logged). Queries of a root
+        being rebuilt may see it partly loaded until this returns."""
         if root is not None:
             self._drop_root(root)
             roots = [root]
@@ -383,13 +488,16 @@ class QueryIndex:
                 loaded = list(self._roots)
             for name in sorted(set(loaded) | set(roots)):
                 self._drop_root(name)
-        documents = 0
+        documents = skipped = 0
         urls: list[ox.NamedNode | ox.BlankNode] = []
         for name in roots:
             paths = self.documents(name)
             documents += len(paths)
             urls.extend(ox.NamedNode(self.ids.to_url(p)) for p in paths)
-        return {"documents": documents, "triples": self._count(urls)}
+            with self._state:
+                r = self._roots.get(name)
+                skipped += len(r.failed) if r is not None else 0
+        return {"documents": documents, "triples": self._count(urls), "skipped": skipped}
 
     def _drop_root(self, name: str) -> None:
         with self._state:
