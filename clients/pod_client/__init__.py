@@ -8,13 +8,17 @@
 - :mod:`pod_client.profile` finds and registers data locations in type indexes;
 - :mod:`pod_client.acl` reads and changes Web Access Control;
 - :mod:`pod_client.notifications` subscribes to changes (Solid Notifications Protocol);
+- :mod:`pod_client.query` runs SPARQL queries: on a pod's endpoint (:func:`pod_client.query.query`),
+  or on the client over the documents it may read across several pods
+  (:func:`pod_client.query.federated`);
 - :mod:`pod_client.errors`: what goes wrong, as a small exception tree (its classes are also
   importable from ``pod_client`` itself);
 - :mod:`pod_client.dpop`: the DPoP key and proofs (RFC 9449) a session signs requests with;
 - :mod:`pod_client.vocab`: the RDF vocabularies the client uses, as rdflib namespaces;
 - :mod:`pod_client.cli`: the ``pod`` command line.
 
-docs/client.md in the repository is the tour, with tested examples.
+docs/client.md in the repository is the tour, with tested examples; docs/query.md is the one for
+queries.
 """
 
 from pod_client.errors import (

@@ -1,10 +1,10 @@
-"""The ``pod`` command line (click): log in, then read, write, copy, share and watch a pod's resources.
+"""The ``pod`` command line (click): log in, then read, write, copy, share, watch and query a pod's resources.
 
 Every command is a thin layer over the library: :class:`pod_client.session.Session` logs in,
-:class:`pod_client.pod.Pod` does the reading and writing, :mod:`pod_client.acl` and
-:mod:`pod_client.notifications` do the rest. This module only parses arguments, prints results
-(human-readable, or one JSON document with ``--json``) and turns the exception tree of
-:mod:`pod_client.errors` into exit codes (:data:`EXIT_CODES`) and messages on stderr.
+:class:`pod_client.pod.Pod` does the reading and writing, :mod:`pod_client.acl`,
+:mod:`pod_client.notifications` and :mod:`pod_client.query` do the rest. This module only parses
+arguments, prints results (human-readable, or one JSON document with ``--json``) and turns the
+exception tree of :mod:`pod_client.errors` into exit codes (:data:`EXIT_CODES`) and messages on stderr.
 
 The session (tokens and the DPoP private key) is saved in a token cache with mode 0600, by default
 ``~/.config/pod/session.json`` (``$XDG_CONFIG_HOME/pod/session.json`` when that is set), or the
@@ -33,9 +33,12 @@ from urllib.parse import quote, unquote, urlsplit
 
 import click
 import requests
+from rdflib import BNode, Graph, Literal
+from rdflib.term import Node
 
-from pod_client import __version__, notifications
+from pod_client import __version__, notifications, profile
 from pod_client import acl as wac
+from pod_client import query as queries
 from pod_client.errors import NotFound, PodClientError, raise_for_status
 from pod_client.pod import RDF_FORMATS, Entry, Pod, parse_rdf
 from pod_client.session import Session
@@ -62,7 +65,7 @@ EPILOG = """\b
 Exit codes:
   0  success
   1  any other error (network, server error, local file)
-  2  usage error (wrong options or arguments); also `pod query`
+  2  usage error (wrong options or arguments)
   3  401 not authenticated: log in with `pod login`
   4  403 not allowed
   5  404 not found
@@ -239,7 +242,7 @@ pass_state = click.make_pass_decorator(State)
 @click.version_option(__version__, prog_name="pod")
 @click.pass_context
 def cli(ctx: click.Context, as_json: bool, session_path: Path | None) -> None:
-    """pod: read, write, copy, share and watch resources on any Solid pod.
+    """pod: read, write, copy, share, watch and query resources on any Solid pod.
 
     Log in once with `pod login`; the other commands use the saved session
     (or no login at all, for public resources).
@@ -1024,16 +1027,200 @@ def _short(term: str) -> str:
     return term.rsplit("#", 1)[-1].rsplit("/", 1)[-1].removeprefix("as:")
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+_QUERY_FORMATS = ("table", "json", "csv", "turtle")
+_SKIPPED_SHOWN = 10
+"""How many skipped resources a federated `pod query` names on stderr (the rest are counted)."""
+
+
+@cli.command()
+@click.argument("sparql", required=False)
+@click.option(
+    "-f",
+    "--file",
+    "query_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the query from FILE ('-' for stdin) instead of the argument.",
+)
+@click.option("--endpoint", metavar="URL", help="Ask this SPARQL endpoint.")
+@click.option(
+    "--pod",
+    "pod_url",
+    metavar="URL",
+    help="Ask the endpoint of the pod holding URL (named in its storage description).",
+)
+@click.option(
+    "--source",
+    "sources",
+    metavar="URL",
+    multiple=True,
+    help="Query on your side: fetch this container (recursively) or document. Repeatable, across pods.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_QUERY_FORMATS),
+    help="table (default for SELECT and ASK), json (SPARQL results JSON; JSON-LD for a graph), "
+    "csv (SPARQL results CSV), turtle (default for CONSTRUCT and DESCRIBE).",
+)
 @pass_state
-def query(state: State, args: tuple[str, ...]) -> None:
-    """(Not available yet: SPARQL queries arrive with the query endpoint, issue 7.)"""
-    raise Failure(
-        "`pod query` is not available yet: the SPARQL endpoint is issue 7",
-        exit_code=EXIT_USAGE,
-        as_json=state.as_json,
-    )
+def query(
+    state: State,
+    sparql: str | None,
+    query_file: IO[str] | None,
+    endpoint: str | None,
+    pod_url: str | None,
+    sources: tuple[str, ...],
+    fmt: str | None,
+) -> None:
+    """Run a SPARQL query, on a pod's endpoint or on your side.
+
+    \b
+    Where it runs (the answer only ever holds what you may read):
+      --pod URL       the SPARQL endpoint of the pod holding URL
+      --endpoint URL  that endpoint
+      --source URL    no endpoint: fetch every RDF document you may read in
+                      these containers (walked recursively) and documents,
+                      on any Solid servers, and query them here; what could
+                      not be read is counted on stderr
+      (none)          the endpoint of your own pod (from your WebID profile)
+
+    \b
+    Examples:
+      pod query --pod https://pod.example/ 'SELECT * WHERE { ?s ?p ?o } LIMIT 5'
+      pod query -f people.rq --source https://a.example/public/ \\
+                --source https://b.example/shared/ --format csv
+
+    Every document is a named graph, named by its URL, and the default
+    graph is their union. With --json the answer is SPARQL 1.1 results JSON
+    (JSON-LD for CONSTRUCT and DESCRIBE); a query run on your side adds
+    "sources": what was read and what was skipped.
+    """
+    if (sparql is None) == (query_file is None):
+        raise click.UsageError(
+            "give the query as an argument or with -f FILE (not both): pod query 'SELECT ...' --pod URL"
+        )
+    text = sparql if sparql is not None else cast(IO[str], query_file).read()
+    if sources and (endpoint or pod_url):
+        raise click.UsageError(
+            "--source runs the query on your side: it does not go with --endpoint or --pod"
+        )
+    if endpoint and pod_url:
+        raise click.UsageError("say where with one of --endpoint URL and --pod URL")
+    if state.as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json prints JSON: it does not go with --format {fmt}")
+    fmt = "json" if state.as_json else fmt
+    pod = state.pod()
+    if sources:
+        result = queries.federated(pod, text, list(sources))
+    else:
+        if endpoint is None:
+            where = pod_url or _own_pod(state)
+            endpoint = queries.endpoint_of(pod, where)
+            if endpoint is None:
+                raise Failure(
+                    f"found no SPARQL endpoint for {where}: its storage names none, or you may read "
+                    "nothing on the way up to it. Give --endpoint URL, or --pod with a URL you may read "
+                    "(the owner's WebID profile), or query on your side with --source URL",
+                    url=where,
+                    as_json=state.as_json,
+                )
+        result = queries.query(pod, text, endpoint=endpoint)
+    _print_result(result, fmt, federated=bool(sources))
+
+
+def _own_pod(state: State) -> str:
+    """The first storage (``pim:storage``) of the logged-in WebID's profile."""
+    webid = state.session().webid
+    if webid is None:
+        raise click.UsageError(
+            "say where: --pod URL, --endpoint URL or --source URL (or log in to ask your own pod)"
+        )
+    found = profile.storages(state.pod(), webid)
+    if not found:
+        raise Failure(
+            f"your profile names no storage (pim:storage): say where with --pod URL [{webid}]",
+            as_json=state.as_json,
+        )
+    return found[0]
+
+
+def _print_result(result: queries.QueryResult, fmt: str | None, *, federated: bool) -> None:
+    if result.kind == "graph":
+        graph = result.graph if result.graph is not None else Graph()
+        if fmt == "csv":
+            raise click.UsageError("a CONSTRUCT or DESCRIBE answer is a graph: use --format turtle or json")
+        serializer = "json-ld" if fmt == "json" else "turtle"
+        body = graph.serialize(format=serializer, encoding="utf-8").decode("utf-8")
+        if fmt == "json" and federated:
+            body = json.dumps({"graph": json.loads(body), "sources": _sources_json(result)}, indent=2)
+        click.echo(body.rstrip("\n"))
+    elif fmt == "turtle":
+        raise click.UsageError("a SELECT or ASK answer is a table: use --format table, json or csv")
+    elif fmt == "json":
+        document = result.to_json()
+        if federated:
+            document["sources"] = _sources_json(result)
+        click.echo(json.dumps(document, indent=2))
+    elif fmt == "csv":
+        click.echo(result.to_csv(), nl=False)
+    else:
+        click.echo(_table(result))
+    if federated and fmt != "json":
+        _report_sources(result)
+
+
+def _sources_json(result: queries.QueryResult) -> dict[str, Any]:
+    return {
+        "documents": result.documents,
+        "skipped": [{"url": s.url, "status": s.status, "reason": s.reason} for s in result.skipped],
+    }
+
+
+def _report_sources(result: queries.QueryResult) -> None:
+    """On stderr: how many documents a query on your side read, and what it skipped."""
+    documents = len(result.documents)
+    line = f"pod: queried {documents} document{'s' * (documents != 1)}"
+    if result.skipped:
+        unreadable = sum(s.status in (401, 403) for s in result.skipped)
+        gone = sum(s.status in (404, 410) for s in result.skipped)
+        other = len(result.skipped) - unreadable - gone
+        counts = [f"{unreadable} not readable", f"{gone} not found", f"{other} not RDF"]
+        line += f"; skipped {len(result.skipped)} ({', '.join(c for c in counts if not c.startswith('0 '))})"
+    click.echo(line, err=True)
+    for skipped in result.skipped[:_SKIPPED_SHOWN]:
+        status = skipped.status if skipped.status is not None else "-"
+        click.echo(f"  skipped {status} {skipped.url}: {skipped.reason}", err=True)
+    if len(result.skipped) > _SKIPPED_SHOWN:
+        click.echo(f"  ... and {len(result.skipped) - _SKIPPED_SHOWN} more (--json lists them all)", err=True)
+
+
+def _table(result: queries.QueryResult) -> str:
+    """A SELECT answer as an aligned text table with a row count; an ASK answer as true or false."""
+    if result.kind == "boolean":
+        return "true" if result.boolean else "false"
+    header = [f"?{name}" for name in result.variables]
+    cells = [[_cell(row.get(name)) for name in result.variables] for row in result.rows]
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    count = len(result.rows)
+    lines = [line(header), line(["-" * w for w in widths]), *(line(row) for row in cells)]
+    return "\n".join([*lines, f"({count} row{'s' * (count != 1)})"])
+
+
+def _cell(term: Node | None) -> str:
+    """A term for reading: an IRI as it is, a literal's text (with its @language), ``_:`` blank nodes;
+    line breaks are shown as ``\\n`` so that every solution stays on one line."""
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = str(term)
+    if isinstance(term, Literal) and term.language:
+        text += f"@{term.language}"
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, DefinedNamespace
 
-__all__ = ["ACL", "DCTERMS", "IANA_MEDIA_TYPES", "LDP", "NOTIFY", "PIM", "RDF", "SOLID", "STAT"]
+__all__ = ["ACL", "DCTERMS", "IANA_MEDIA_TYPES", "LDP", "NOTIFY", "PIM", "RDF", "SOLID", "STAT", "VOID"]
 
 
 class LDP(DefinedNamespace):
@@ -107,6 +107,16 @@ class NOTIFY(DefinedNamespace):
     WebSocketChannel2023: URIRef
     WebhookChannel2023: URIRef
     StreamingHTTPChannel2023: URIRef
+
+
+class VOID(DefinedNamespace):
+    """Vocabulary of Interlinked Datasets, http://rdfs.org/ns/void# (VoID §6.3: a storage description
+    names its pod's SPARQL endpoint with ``void:sparqlEndpoint``)."""
+
+    _fail = True
+    _NS = Namespace("http://rdfs.org/ns/void#")
+
+    sparqlEndpoint: URIRef
 
 
 IANA_MEDIA_TYPES = Namespace("http://www.w3.org/ns/iana/media-types/")

@@ -77,7 +77,8 @@ def choose(form: QueryForm, accept: str | None) -> str:
     chosen = formats.negotiate(accept, available)
     if chosen is None:
         raise NotAcceptable(
-            f"a {form} query is answered as {', '.join(available)}; none of them fits Accept: {accept}"
+            f"{'an' if form == 'ASK' else 'a'} {form} query is answered as "
+            f"{', '.join(available)}; none of them fits Accept: {accept}"
         )
     return chosen
 

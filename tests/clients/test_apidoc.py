@@ -25,6 +25,7 @@ KEY_NAMES = {
     "session": ["Session", "Session.client_credentials", "Session.interactive", "Session.load"],
     "pod": ["Pod", "Pod.get_graph", "Pod.update_graph", "Pod.upload", "Pod.list", "Pod.delete"],
     "profile": ["find_locations", "register", "type_indexes"],
+    "query": ["query", "federated", "endpoint_of", "QueryResult"],
     "acl": ["grant", "revoke", "show", "Rule"],
     "notifications": ["watch", "Watch", "subscribe", "unsubscribe"],
     "errors": ["raise_for_status", "PodClientError", "NotAuthenticated", "PreconditionFailed"],

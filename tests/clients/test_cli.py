@@ -492,11 +492,130 @@ def test_error_exit_codes_and_messages(world: World) -> None:
     assert error["error"]["url"] == private and error["error"]["message"] == detail  # type: ignore[index]
 
 
-def test_query_is_not_available_yet(world: World) -> None:
-    result = run(world.alice.session, "query", "SELECT * WHERE { ?s ?p ?o }", code=2)
-    assert result.stderr == "pod: `pod query` is not available yet: the SPARQL endpoint is issue 7\n"
-    error = run_json(world.alice.session, "query", code=2)["error"]  # type: ignore[index]
-    assert error["exit_code"] == 2 and "issue 7" in error["message"]
+# -- queries ----------------------------------------------------------------------------------------
+
+PUBLIC_ACL = """@prefix acl: <http://www.w3.org/ns/auth/acl#>. @prefix foaf: <http://xmlns.com/foaf/0.1/>.
+<#owner> a acl:Authorization; acl:agent <{webid}>; acl:accessTo <./>; acl:default <./>;
+    acl:mode acl:Read, acl:Write, acl:Control.
+<#public> a acl:Authorization; acl:agentClass foaf:Agent; acl:accessTo <./>; acl:default <./>;
+    acl:mode acl:Read.
+"""
+
+
+def _says_in(folder: str) -> str:
+    return (
+        "SELECT ?doc ?says WHERE { GRAPH ?doc { ?s <http://example.org/says> ?says } "
+        f'FILTER(STRSTARTS(STR(?doc), "{folder}")) }} ORDER BY ?doc'
+    )
+
+
+def _public_folder(user: User, says: str) -> str:
+    """A new container anyone may read, holding one document that says ``says``."""
+    folder = user.fresh()
+    acl = PUBLIC_ACL.format(webid=user.person.webid)
+    assert user.agent.put(folder + ".acl", acl, TURTLE).status_code in (201, 204)
+    doc = f'@prefix ex: <http://example.org/> .\n<#it> ex:says "{says}" .\n'.encode()
+    assert user.agent.put(folder + "doc.ttl", doc, TURTLE).status_code == 201
+    return folder
+
+
+def test_query_the_endpoint_as_a_table_json_and_csv(world: World) -> None:
+    alice, bob = world.alice, world.bob
+    folder = alice.fresh()
+    assert alice.agent.put(folder + "secret.ttl", DOC, TURTLE).status_code == 201
+    sparql = _says_in(folder)
+
+    table = run(alice.session, "query", "--pod", alice.pod, sparql).stdout
+    width = len(folder + "secret.ttl")
+    assert table == (
+        f"{'?doc'.ljust(width)}  ?says\n{'-' * width}  -----\n{folder}secret.ttl  hello\n(1 row)\n"
+    )
+    assert run(alice.session, "query", sparql).stdout == table  # without --pod: your own pod
+    answer = run_json(alice.session, "query", "--pod", alice.pod + "profile/card", sparql)
+    assert answer == {
+        "head": {"vars": ["doc", "says"]},
+        "results": {
+            "bindings": [
+                {
+                    "doc": {"type": "uri", "value": folder + "secret.ttl"},
+                    "says": {"type": "literal", "value": "hello"},
+                }
+            ]
+        },
+    }
+    endpoint = alice.pod + ".well-known/sparql"
+    csv_out = run(alice.session, "query", "--endpoint", endpoint, "--format", "csv", sparql).stdout_bytes
+    assert csv_out == f"doc,says\r\n{folder}secret.ttl,hello\r\n".encode()  # RFC 4180 line ends
+    # Bob asks the same endpoint: the private document is not in his dataset.
+    assert run(bob.session, "query", "--endpoint", endpoint, sparql).stdout.endswith("(0 rows)\n")
+    ask = f'ASK {{ GRAPH <{folder}secret.ttl> {{ ?s ?p "hello" }} }}'
+    assert run(alice.session, "query", "--endpoint", endpoint, ask).stdout == "true\n"
+    assert run(bob.session, "query", "--endpoint", endpoint, ask).stdout == "false\n"
+    assert run_json(bob.session, "query", "--endpoint", endpoint, ask) == {"head": {}, "boolean": False}
+
+
+def test_query_a_graph_from_a_file_or_stdin(world: World, tmp_path: Path) -> None:
+    alice = world.alice
+    folder = alice.fresh()
+    assert alice.agent.put(folder + "doc.ttl", DOC, TURTLE).status_code == 201
+    construct = (
+        f"CONSTRUCT {{ ?s <http://example.org/said> ?o }} WHERE {{ GRAPH <{folder}doc.ttl> "
+        "{ ?s <http://example.org/says> ?o } }"
+    )
+    (tmp_path / "q.rq").write_text(construct, encoding="utf-8")
+    expected = {(URIRef(folder + "doc.ttl#it"), URIRef("http://example.org/said"), Literal("hello"))}
+    turtle = run(alice.session, "query", "-f", str(tmp_path / "q.rq"), "--pod", alice.pod).stdout
+    assert set(Graph().parse(data=turtle, format="turtle")) == expected
+    jsonld = run(alice.session, "--json", "query", "-f", "-", "--pod", alice.pod, input=construct).stdout
+    assert set(Graph().parse(data=jsonld, format="json-ld")) == expected
+
+
+def test_query_on_your_side_across_two_pods(world: World) -> None:
+    alice, bob = world.alice, world.bob
+    theirs, mine = _public_folder(alice, "from alice"), _public_folder(bob, "from bob")
+    private = alice.fresh() + "secret.ttl"
+    assert alice.agent.put(private, DOC, TURTLE).status_code == 201
+    sparql = "SELECT ?says WHERE { ?s <http://example.org/says> ?says } ORDER BY ?says"
+    args = ("query", sparql, "--source", theirs, "--source", mine, "--source", private)
+    result = run(bob.session, *args)
+    assert result.stdout == "?says\n----------\nfrom alice\nfrom bob\n(2 rows)\n"
+    assert result.stderr.startswith("pod: queried 2 documents; skipped 1 (1 not readable)\n")
+    assert f"  skipped 403 {private}: " in result.stderr
+    answer = run_json(bob.session, *args)
+    assert [b["says"]["value"] for b in answer["results"]["bindings"]] == ["from alice", "from bob"]  # type: ignore[index]
+    assert sorted(answer["sources"]["documents"]) == sorted([theirs + "doc.ttl", mine + "doc.ttl"])  # type: ignore[index]
+    assert [(s["url"], s["status"]) for s in answer["sources"]["skipped"]] == [(private, 403)]  # type: ignore[index]
+    # The public reads the same public documents; Alice reads her own private one too.
+    assert run(world.nobody, *args).stdout.endswith("(2 rows)\n")
+    assert run(alice.session, *args).stdout.endswith("from alice\nfrom bob\nhello\n(3 rows)\n")
+
+
+def test_query_usage_errors_and_refusals(world: World, tmp_path: Path) -> None:
+    alice, pod = world.alice, world.alice.pod
+    (tmp_path / "q.rq").write_text("ASK {}", encoding="utf-8")
+    for args in (
+        ["query"],  # no query
+        ["query", "ASK {}", "-f", str(tmp_path / "q.rq"), "--pod", pod],  # two queries
+        ["query", "ASK {}", "--pod", pod, "--endpoint", pod + ".well-known/sparql"],
+        ["query", "ASK {}", "--pod", pod, "--source", pod],
+        ["query", "ASK {}", "--pod", pod, "--format", "turtle"],  # a boolean is no graph
+        ["query", "CONSTRUCT WHERE { ?s ?p ?o }", "--pod", pod, "--format", "csv"],
+        ["--json", "query", "ASK {}", "--pod", pod, "--format", "csv"],
+    ):
+        run(alice.session, *args, code=2)
+    assert "say where" in run(world.nobody, "query", "ASK {}", code=2).stderr  # no login, no --pod
+    refused = run(alice.session, "query", "SELECT * FROM <http://example.org/x> WHERE { ?s ?p ?o }", code=1)
+    assert refused.stderr.startswith("pod: failed (422): FROM <http://example.org/x> names a dataset")
+    bad = run_json(alice.session, "query", "SELECT * WHERE {", code=1)
+    assert bad["error"]["status"] == 400 and "not valid SPARQL" in bad["error"]["message"]  # type: ignore[index]
+    local = run(alice.session, "query", "SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }",
+                "--source", pod, code=1)  # fmt: skip
+    assert local.stderr.startswith("pod: SERVICE <http://example.org/> would query another endpoint")
+    private = alice.fresh()
+    assert (
+        "found no SPARQL endpoint"
+        in run(world.bob.session, "query", "ASK {}", "--pod", private, code=1).stderr
+    )
 
 
 def test_help_documents_the_exit_codes() -> None:
@@ -578,6 +697,7 @@ def test_the_installed_script(world: World, tmp_path: Path) -> None:
         (["cat", folder + "missing"], 5),
         (["--session", str(world.bob.session), "cat", folder + "a.ttl"], 4),
         (["query"], 2),
+        (["query", "ASK { ?s ?p ?o }", "--source", folder], 0),
     ):
         done = subprocess.run([pod, *args], env=env, capture_output=True, timeout=60)
         assert done.returncode == code, (args, done.stderr)
