@@ -132,7 +132,8 @@ class Failure(click.ClickException):
         as_json: bool = False,
     ) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click 8.5 types exit_code as a class variable; each of our errors has its own code.
+        object.__setattr__(self, "exit_code", exit_code)
         self.status = status
         self.url = url
         self.detail = detail or message
@@ -446,7 +447,7 @@ def cat(state: State, url: str, fmt: str | None) -> None:
             document["base64"] = base64.b64encode(body).decode("ascii")
         state.emit(document, "")
         return
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     out.write(body)
     out.flush()
 
@@ -476,7 +477,7 @@ def put(state: State, url: str, file: str, content_type: str | None, if_match: s
     content_type = content_type or guess_type(url if file == "-" else file)
     source: BinaryIO | Path
     if file == "-":
-        data = click.get_binary_stream("stdin").read()
+        data = sys.stdin.buffer.read()
         source, size = io.BytesIO(data), len(data)
     else:
         source, size = Path(file), Path(file).stat().st_size

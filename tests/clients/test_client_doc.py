@@ -12,7 +12,6 @@ blocks must still compile.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import subprocess
 import sys
@@ -23,44 +22,19 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests import doc_blocks
 from tests.access.helpers import make_person
 from tests.conftest import LiveServer, _serve
+from tests.doc_blocks import Block
 from tests.live import REPO
 
 DOC = REPO / "docs" / "client.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
-MARK = re.compile(r"<!-- (tested|untested: .+) -->")
 CHECKED = ("python", "sh")
 """The languages whose blocks must be marked (JSON, Turtle and text blocks show output)."""
 
 
-@dataclass(frozen=True)
-class Block:
-    language: str
-    code: str
-    line: int  # where the code starts in docs/client.md (1-based)
-    mark: str | None  # "tested", "untested: <why>", or None when unmarked
-
-    @property
-    def tested(self) -> bool:
-        return self.mark == "tested"
-
-    @property
-    def where(self) -> str:
-        return f"docs/client.md:{self.line}"
-
-
 def blocks(language: str) -> list[Block]:
-    text = DOC.read_text(encoding="utf-8")
-    found = []
-    for match in FENCE.finditer(text):
-        if match.group(1) != language:
-            continue
-        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        mark = MARK.fullmatch(before.strip())
-        line = text.count("\n", 0, match.start(2)) + 1
-        found.append(Block(language, match.group(2), line, mark.group(1) if mark else None))
-    return found
+    return doc_blocks.blocks(DOC, language)
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,13 @@ import pytest
 
 from pod_server.config import Settings
 from pod_server.query import guard
+from tests import doc_blocks
 from tests.access.helpers import Agent, Person, log_in, make_person
 from tests.conftest import LiveServer, _serve
+from tests.doc_blocks import Block
 from tests.live import REPO
 
 DOC = REPO / "docs" / "query.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
-MARK = re.compile(r"<!-- (tested|untested: .+) -->")
 CHECKED = ("python", "sh", "js")
 """The languages whose blocks must be marked (text, JSON and Turtle blocks show output)."""
 INTEROP = REPO / "tests" / "interop" / "node_modules"
@@ -44,33 +44,8 @@ SCHEMA = "@prefix schema: <http://schema.org/> .\n"
 ACL_PREFIXES = "@prefix acl: <http://www.w3.org/ns/auth/acl#>.\n@prefix foaf: <http://xmlns.com/foaf/0.1/>.\n"
 
 
-@dataclass(frozen=True)
-class Block:
-    language: str
-    code: str
-    line: int  # where the code starts in docs/query.md (1-based)
-    mark: str | None  # "tested", "untested: <why>", or None when unmarked
-
-    @property
-    def tested(self) -> bool:
-        return self.mark == "tested"
-
-    @property
-    def where(self) -> str:
-        return f"docs/query.md:{self.line}"
-
-
 def blocks(language: str) -> list[Block]:
-    text = DOC.read_text(encoding="utf-8")
-    found = []
-    for match in FENCE.finditer(text):
-        if match.group(1) != language:
-            continue
-        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        mark = MARK.fullmatch(before.strip())
-        line = text.count("\n", 0, match.start(2)) + 1
-        found.append(Block(language, match.group(2), line, mark.group(1) if mark else None))
-    return found
+    return doc_blocks.blocks(DOC, language)
 
 
 # -- the pods the page describes --------------------------------------------------------------------
@@ -154,7 +129,7 @@ def output_after(block: Block) -> str:
     """The ```text or ```json block right after ``block`` on the page: what it prints."""
     text = DOC.read_text(encoding="utf-8")
     start = text.index(block.code) + len(block.code) + len("```")  # past the block's own fence
-    match = FENCE.search(text, start)
+    match = doc_blocks.FENCE.search(text, start)
     assert match is not None and match.group(1) in ("text", "json"), f"no output shown after {block.where}"
     return match.group(2)
 

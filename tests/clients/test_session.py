@@ -8,10 +8,8 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import socket
 import stat
-import tempfile
 import threading
 import time
 import uuid
@@ -29,12 +27,11 @@ from pod_client.errors import NotAuthenticated, PodClientError
 from pod_client.session import Session
 
 from tests.access.helpers import Person, make_person
+from tests.browser import headless_chromium
 from tests.conftest import LiveServer, _serve
 from tests.idp.helpers import app_site, consent, follow_to, log_in, query_of
 
 PASSWORD = "correct horse battery staple"  # what make_person registers with
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
@@ -449,34 +446,7 @@ def test_interactive_login_times_out(server: LiveServer) -> None:
 
 @pytest.fixture
 def driver() -> Iterator[Any]:
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have chromium and chromedriver installed")
-        pytest.skip("chromium/chromedriver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    yield from headless_chromium()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
