@@ -15,6 +15,7 @@
   importable from ``pod_client`` itself);
 - :mod:`pod_client.dpop`: the DPoP key and proofs (RFC 9449) a session signs requests with;
 - :mod:`pod_client.vocab`: the RDF vocabularies the client uses, as rdflib namespaces;
+- :mod:`pod_client.links`: ``Link`` header targets and containers of URLs;
 - :mod:`pod_client.cli`: the ``pod`` command line.
 
 docs/client.md in the repository is the tour, with tested examples; docs/query.md is the one for

@@ -41,14 +41,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF
 from rdflib.term import Identifier, Node
-from requests.utils import parse_header_links
 
 from pod_client.errors import NotFound, PodClientError, raise_for_status
+from pod_client.links import link, parent
 from pod_client.vocab import ACL
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def acl_url(pod: Pod, url: str) -> str:
     """The URL of ``url``'s ACL resource, from ``Link: <...>; rel="acl"`` on a ``HEAD`` (WAC "ACL
     Resource Discovery"; Solid Protocol §4.3 "Auxiliary Resources"). The ACL may not exist yet."""
     response = pod.session.request("HEAD", url)
-    found = _link(response, "acl")
+    found = link(response, "acl")
     if found is None or response.status_code == 404:
         raise_for_status(response)
         raise PodClientError(
@@ -112,18 +112,6 @@ def acl_url(pod: Pod, url: str) -> str:
             url=url,
         )
     return urljoin(str(response.url or url), found)
-
-
-def _link(response: Any, rel: str) -> str | None:
-    """The target of the first ``Link`` header value with relation ``rel`` (RFC 8288 §3.3: ``rel``
-    may list several relation types)."""
-    header = response.headers.get("Link")
-    if not header:
-        return None
-    for link in parse_header_links(header):
-        if rel in link.get("rel", "").split():
-            return str(link["url"])
-    return None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -343,12 +331,12 @@ def _inherited(pod: Pod, url: str, acl: str) -> Graph:
     """The rules ``url`` inherits (WAC "Effective ACL Resource": the ``acl:default`` rules of the
     nearest container with an ACL), copied and re-targeted to ``url``."""
     graph = _new_graph()
-    container = _parent(url)
+    container = parent(url)
     while container is not None:
         container_acl = acl_url(pod, container)
         response = pod.session.request("GET", container_acl, headers={"Accept": _TURTLE})
         if response.status_code == 404:
-            container = _parent(container)
+            container = parent(container)
             continue
         raise_for_status(response)
         source = _parse(response, container_acl)
@@ -364,15 +352,6 @@ def _inherited(pod: Pod, url: str, acl: str) -> Graph:
                 graph.add((node, ACL.default, URIRef(url)))
         return graph
     raise PodClientError(f"no ACL governs {url}: neither it nor any container above it has one", url=url)
-
-
-def _parent(url: str) -> str | None:
-    """The container holding ``url``; ``None`` at the root of the host."""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if not path:
-        return None
-    return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0] + "/", "", ""))
 
 
 def _fragment(node: Node) -> str | None:

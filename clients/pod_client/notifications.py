@@ -32,13 +32,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import websocket  # websocket-client
 from rdflib import Graph, URIRef
-from requests.utils import parse_header_links
 
 from pod_client.errors import NotFound, PodClientError, raise_for_status
+from pod_client.links import link, parent
 from pod_client.vocab import NOTIFY, SOLID
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def _storage_description(pod: Pod, topic: str) -> str:
     url: str | None = topic
     while url is not None:
         head = pod.session.request("HEAD", url)
-        found = _link(head, str(SOLID.storageDescription))
+        found = link(head, str(SOLID.storageDescription))
         if found is not None:
             return urljoin(str(head.url or url), found)
         if head.status_code != 404:
@@ -128,16 +128,8 @@ def _storage_description(pod: Pod, topic: str) -> str:
             raise PodClientError(
                 f"{url} names no storage description, so no notifications are offered", url=url
             )
-        url = _parent(url)
+        url = parent(url)
     raise NotFound(f"neither {topic} nor any container above it exists", url=topic, status=404)
-
-
-def _parent(url: str) -> str | None:
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if not path:
-        return None
-    return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0] + "/", "", ""))
 
 
 def unsubscribe(pod: Pod, channel_id: str) -> None:
@@ -253,16 +245,6 @@ class _Handshake:
 
     def json(self) -> Any:
         return json.loads(self.text)
-
-
-def _link(response: Any, rel: str) -> str | None:
-    header = response.headers.get("Link")
-    if not header:
-        return None
-    for link in parse_header_links(header):
-        if rel in link.get("rel", "").split():
-            return str(link["url"])
-    return None
 
 
 def _channel_type(name: str) -> URIRef:

@@ -49,6 +49,7 @@ from pod_client.errors import (
     PreconditionFailed,
     raise_for_status,
 )
+from pod_client.links import parent
 from pod_client.vocab import DCTERMS, IANA_MEDIA_TYPES, LDP, PIM, RDF, SOLID, STAT
 
 if TYPE_CHECKING:
@@ -236,15 +237,6 @@ def _conditions(etag: str | None) -> dict[str, str]:
     if etag == "*":
         return {"If-None-Match": "*"}
     return {"If-Match": etag}
-
-
-def _parent(url: str) -> str | None:
-    """The container of ``url`` (``None`` at the root)."""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if not path:
-        return None
-    return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0] + "/", "", ""))
 
 
 def _without_query(url: str) -> str:
@@ -574,7 +566,7 @@ class Pod:
         entries, listing = self._list(container)
         children = [e for e in entries if e.url.startswith(container) and e.url != container]
         auxiliary = [e.url for e in children if _is_auxiliary(e.url)]
-        own = [u for u in auxiliary if _parent(u) == container]  # the container's own (NSS lists them)
+        own = [u for u in auxiliary if parent(u) == container]  # the container's own (NSS lists them)
         for entry in children:
             if entry.url in auxiliary:
                 continue
@@ -615,7 +607,7 @@ class Pod:
         (``Link rel="http://www.w3.org/ns/solid/terms#storageDescription"``, also §4.1) that holds
         ``url``. :class:`PodClientError` when neither finds one."""
         start = _without_query(url)
-        candidate: str | None = start if start.endswith("/") else _parent(start)
+        candidate: str | None = start if start.endswith("/") else parent(start)
         description: str | None = None
         while candidate is not None:
             response = self.session.request("HEAD", candidate)
@@ -625,7 +617,7 @@ class Pod:
                 if str(PIM.Storage) in found.get("type", []):
                     return candidate
                 description = description or next(iter(found.get(str(SOLID.storageDescription), [])), None)
-            candidate = _parent(candidate)
+            candidate = parent(candidate)
         if description is not None:
             storages = [
                 str(s)

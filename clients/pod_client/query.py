@@ -54,6 +54,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from pod_client.errors import PodClientError, raise_for_status
+from pod_client.links import parent
 from pod_client.pod import RDF_ACCEPT, RDF_FORMATS, Entry, essence, links, parse_rdf
 from pod_client.vocab import SOLID, VOID
 
@@ -216,14 +217,6 @@ def _without_query(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def _parent(url: str) -> str | None:
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if not path:
-        return None
-    return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0] + "/", "", ""))
-
-
 def _description_of(pod: Pod, url: str) -> str | None:
     """The storage description of the storage holding ``url``: the ``Link`` Solid Protocol §4.1
     puts on every resource of a storage, read from ``url`` or, failing that (an error answer may
@@ -235,7 +228,7 @@ def _description_of(pod: Pod, url: str) -> str | None:
         found = links(response).get(str(SOLID.storageDescription))
         if found:
             return found[0]
-        candidate = _parent(candidate)
+        candidate = parent(candidate)
     return None
 
 
