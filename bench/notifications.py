@@ -213,8 +213,9 @@ def start_server(name: str, a: argparse.Namespace, logfile: Path) -> Server:
             OURS_DATA_ROOT=str(scratch),
             POD_SERVER_SINGLE_POD="1",
             POD_SERVER_BASE_URL=base,
-            POD_SERVER_REDIS_URL=a.redis_url,
         )
+        if a.redis_url:  # empty: the workers share changes over the sibling bus (one machine)
+            env["POD_SERVER_REDIS_URL"] = a.redis_url
         env.pop("OURS_PROVISION", None)
         cmd = [str(HERE / "start_ours.sh")]
         cwd = str(REPO)

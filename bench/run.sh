@@ -12,11 +12,7 @@
 #      ($TMPDIR/pod-bench) OUT (results folder) and anything else run_all.sh reads.
 # Prints the results folder at the end; `bench/report.py <folder>` turns it into the target table.
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-HARNESS="${HARNESS:-$(cd "$REPO/../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}"
-SCRATCH="${SCRATCH:-${TMPDIR:-/tmp}/pod-bench}"
-STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+source "$(dirname "$0")/common.sh"
 OUT="${OUT:-$SCRATCH/results/$STAMP}"
 
 if [ ! -x "$SCRATCH/venv/bin/python" ] || [ ! -d "$SCRATCH/css/node_modules/@solid/community-server" ]; then
@@ -24,18 +20,8 @@ if [ ! -x "$SCRATCH/venv/bin/python" ] || [ ! -d "$SCRATCH/css/node_modules/@sol
   exit 1
 fi
 
-# Our server runs from a snapshot of the working tree taken now, so every round measures the same
-# code even if the tree changes during the run; its data folders (one per start) live beside it.
-# Both go away at the end.
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/pod-bench-ours-XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-OURS_SRC="$WORK/src"
-OURS_DATA_ROOT="$WORK/data"
-mkdir -p "$OURS_SRC" "$OURS_DATA_ROOT"
-cp -r "$REPO/pod_server" "$REPO/wsgi.py" "$OURS_SRC/"
-find "$OURS_SRC" -name __pycache__ -prune -exec rm -rf {} +
-OURS_PYTHON="${OURS_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
-"$OURS_PYTHON" -m compileall -q "$OURS_SRC" >/dev/null  # byte-compiled once, not in round 1's cold start
+# Our server runs from a snapshot of the working tree (bench/common.sh), removed at the end.
+snapshot_ours
 
 export SCRATCH OUT OURS_SRC OURS_DATA_ROOT
 export SERVERS="${SERVERS:-ours css-file css-mem flask}"
@@ -63,8 +49,7 @@ mkdir -p "$OUT"
   echo "servers: $SERVERS"
   echo "nproc: $(nproc)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
   echo "memory: $(grep MemTotal /proc/meminfo | awk '{print int($2/1024) " MB"}')"
-  echo "pod-server: commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') plus uncommitted changes;" \
-       "snapshot sha256 $(cd "$OURS_SRC" && find . -name '*.py' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  snapshot_line
   echo "python: $("$OURS_PYTHON" --version 2>&1)  gunicorn: $("$OURS_PYTHON" -m gunicorn --version 2>&1)"
 } > "$OUT/machine.txt"
 

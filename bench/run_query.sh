@@ -11,13 +11,8 @@
 #      SCRATCH ($TMPDIR/pod-bench) OURS_PYTHON (interpreter with pod-server's dependencies).
 # The engine comparison behind decision 0008 is bench/query_engines.py (no server needed).
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-HARNESS="${HARNESS:-$(cd "$REPO/../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}"
-SCRATCH="${SCRATCH:-${TMPDIR:-/tmp}/pod-bench}"
-STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+source "$(dirname "$0")/common.sh"
 OUT="${OUT:-$SCRATCH/results/query-$STAMP}"
-OURS_PYTHON="${OURS_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
 MODE="${MODE:-provider}"
 
 "$OURS_PYTHON" -c 'import pyoxigraph, rdflib' 2>/dev/null \
@@ -27,22 +22,16 @@ if [ "$MODE" = provider ] && ! "$OURS_PYTHON" -c "import sys; sys.path.insert(0,
   exit 1
 fi
 
-# Our server runs from a snapshot of the working tree (as in run.sh), removed at the end.
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/pod-bench-ours-XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-export OURS_SRC="$WORK/src" OURS_PYTHON
-mkdir -p "$OURS_SRC" "$OUT"
-cp -r "$REPO/pod_server" "$REPO/wsgi.py" "$OURS_SRC/"
-find "$OURS_SRC" -name __pycache__ -prune -exec rm -rf {} +
-"$OURS_PYTHON" -m compileall -q "$OURS_SRC" >/dev/null
+# Our server runs from a snapshot of the working tree (bench/common.sh), removed at the end.
+snapshot_ours
+mkdir -p "$OUT"
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "command: MODE=$MODE RUNS=${RUNS:-200} CLIENT_RUNS=${CLIENT_RUNS:-3} THREADS=${THREADS:-8} bench/run_query.sh"
   echo "nproc: $(nproc)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "pod-server: commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') plus uncommitted changes;" \
-       "snapshot sha256 $(cd "$OURS_SRC" && find . -name '*.py' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  snapshot_line
   echo "python: $("$OURS_PYTHON" --version 2>&1)  pyoxigraph: $("$OURS_PYTHON" -c 'import pyoxigraph; print(pyoxigraph.__version__)')" \
        " rdflib: $("$OURS_PYTHON" -c 'import rdflib; print(rdflib.__version__)')"
 } > "$OUT/machine.txt"
