@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF
@@ -111,7 +111,7 @@ def acl_url(pod: Pod, url: str) -> str:
             "(it may use Access Control Policies instead)",
             url=url,
         )
-    return urljoin(str(response.url or url), found)
+    return found
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -121,11 +121,10 @@ def show(pod: Pod, url: str) -> list[Rule]:
     Raises :class:`pod_client.errors.NotFound` when the resource has no ACL of its own and
     inherits its container's, and :class:`pod_client.errors.Forbidden` without Control."""
     acl = acl_url(pod, url)
-    response = pod.session.request("GET", acl, headers={"Accept": _TURTLE})
-    if response.status_code == 404:
+    found = _get(pod, acl)
+    if found is None:
         raise NotFound(f"{url} has no ACL of its own: it inherits its container's rules", url=acl, status=404)
-    raise_for_status(response)
-    graph = _parse(response, acl)
+    graph = found[0]
     rules: list[Rule] = []
     for authorization in _authorizations(graph, url):
         access_to = (authorization, ACL.accessTo, URIRef(url)) in graph
@@ -291,11 +290,11 @@ def revoke(
 def _load(pod: Pod, url: str) -> _Document:
     """``url``'s own ACL; or, when it has none (404), a new one holding the inherited rules."""
     acl = acl_url(pod, url)
-    response = pod.session.request("GET", acl, headers={"Accept": _TURTLE})
-    if response.status_code == 404:
+    found = _get(pod, acl)
+    if found is None:
         return _Document(acl, _inherited(pod, url, acl), None, own=False)
-    raise_for_status(response)
-    return _Document(acl, _parse(response, acl), response.headers.get("ETag"), own=True)
+    graph, etag = found
+    return _Document(acl, graph, etag, own=True)
 
 
 def _save(pod: Pod, document: _Document) -> None:
@@ -308,6 +307,15 @@ def _save(pod: Pod, document: _Document) -> None:
         headers["If-Match"] = document.etag
     body = document.graph.serialize(format="turtle").encode()
     raise_for_status(pod.session.request("PUT", document.url, headers=headers, data=body))
+
+
+def _get(pod: Pod, acl: str) -> tuple[Graph, str | None] | None:
+    """The ACL resource ``acl`` as a graph, with its ETag; ``None`` when it does not exist (404)."""
+    response = pod.session.request("GET", acl, headers={"Accept": _TURTLE})
+    if response.status_code == 404:
+        return None
+    raise_for_status(response)
+    return _parse(response, acl), response.headers.get("ETag")
 
 
 def _parse(response: Any, base: str) -> Graph:
@@ -333,13 +341,11 @@ def _inherited(pod: Pod, url: str, acl: str) -> Graph:
     graph = _new_graph()
     container = parent(url)
     while container is not None:
-        container_acl = acl_url(pod, container)
-        response = pod.session.request("GET", container_acl, headers={"Accept": _TURTLE})
-        if response.status_code == 404:
+        found = _get(pod, acl_url(pod, container))
+        if found is None:
             container = parent(container)
             continue
-        raise_for_status(response)
-        source = _parse(response, container_acl)
+        source = found[0]
         for authorization in sorted(source.subjects(RDF.type, ACL.Authorization), key=str):
             if (authorization, ACL.default, URIRef(container)) not in source:
                 continue

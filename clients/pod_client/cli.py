@@ -14,6 +14,7 @@ file given by ``--session`` / ``POD_SESSION``. Tokens are never printed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import mimetypes
@@ -758,14 +759,16 @@ def _copy_file(
         pod.upload(transfer.dst, Path(transfer.src), guess_type(transfer.src), progress=progress)
     elif not to_pod:
         # Written beside the target and renamed: an interrupted copy leaves no half file behind.
-        partial = transfer.dst + ".pod-part"
+        # Created exclusively ("x"), so a file of that name that is not ours is never replaced.
+        partial = f"{transfer.dst}.{os.getpid()}.pod-part"
         os.makedirs(os.path.dirname(os.path.abspath(transfer.dst)), exist_ok=True)
+        out = open(partial, "xb")  # noqa: SIM115 (outside the try: a file not ours is never deleted)
         try:
-            with open(partial, "wb") as out:
+            with out:
                 pod.download(transfer.src, out, progress=progress)
             os.replace(partial, transfer.dst)
         finally:
-            if os.path.exists(partial):
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(partial)
     else:
         with tempfile.SpooledTemporaryFile(max_size=16 << 20) as buffer:
@@ -839,7 +842,24 @@ def _subject_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _check_subject(agent: str | None, group: str | None, public: bool, authenticated: bool) -> str:
+@dataclass(frozen=True)
+class _Who:
+    """The subject of a rule as the acl options name it: ``name`` (``"agent <webid>"``), ``text``
+    for people (with the app), ``options`` for :func:`pod_client.acl.grant` and
+    :func:`pod_client.acl.revoke`."""
+
+    name: str
+    options: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        app = self.options["app"]
+        return self.name + (f" through app {app}" if app else "")
+
+
+def _check_subject(
+    agent: str | None, group: str | None, public: bool, authenticated: bool, app: str | None
+) -> _Who:
     given = [
         name
         for name, value in (
@@ -854,12 +874,14 @@ def _check_subject(agent: str | None, group: str | None, public: bool, authentic
         raise click.UsageError(
             "say who: exactly one of --agent WEBID, --group URL, --public, --authenticated"
         )
-    return {
+    name = {
         "agent": f"agent {agent}",
         "group": f"group {group}",
         "public": "public",
         "authenticated": "authenticated",
     }[given[0]]
+    options = {"agent": agent, "group": group, "public": public, "authenticated": authenticated, "app": app}
+    return _Who(name, options)
 
 
 def _modes(modes: tuple[str, ...]) -> list[str]:
@@ -920,25 +942,14 @@ def acl_grant(
     default: bool | None,
 ) -> None:
     """Grant access modes on URL: pod acl grant URL --agent WEBID -m read -m write."""
-    who = _check_subject(agent, group, public, authenticated)
+    who = _check_subject(agent, group, public, authenticated, app)
     if not modes:
         raise click.UsageError("say which modes: -m read, -m write, -m append, -m control (repeatable)")
     chosen = _modes(modes)
-    wac.grant(
-        state.pod(),
-        url,
-        chosen,
-        agent=agent,
-        group=group,
-        public=public,
-        authenticated=authenticated,
-        app=app,
-        default=default,
-    )
-    through = f" through app {app}" if app else ""
+    wac.grant(state.pod(), url, chosen, default=default, **who.options)
     state.emit(
-        {"url": url, "granted": chosen, "subject": who, "app": app},
-        f"Granted {', '.join(chosen)} on {url} to {who}{through}.",
+        {"url": url, "granted": chosen, "subject": who.name, "app": app},
+        f"Granted {', '.join(chosen)} on {url} to {who.text}.",
     )
 
 
@@ -958,27 +969,17 @@ def acl_revoke(
     modes: tuple[str, ...],
 ) -> None:
     """Revoke access modes on URL (all of them without -m)."""
-    who = _check_subject(agent, group, public, authenticated)
+    who = _check_subject(agent, group, public, authenticated, app)
     chosen = _modes(modes) if modes else None
-    wac.revoke(
-        state.pod(),
-        url,
-        chosen,
-        agent=agent,
-        group=group,
-        public=public,
-        authenticated=authenticated,
-        app=app,
-    )
-    through = f" through app {app}" if app else ""
+    wac.revoke(state.pod(), url, chosen, **who.options)
     state.emit(
         {
             "url": url,
             "revoked": chosen if chosen is not None else list(wac.MODES),
-            "subject": who,
+            "subject": who.name,
             "app": app,
         },
-        f"Revoked {', '.join(chosen) if chosen else 'all modes'} on {url} from {who}{through}.",
+        f"Revoked {', '.join(chosen) if chosen else 'all modes'} on {url} from {who.text}.",
     )
 
 

@@ -1,23 +1,31 @@
-"""Walking a server's URLs: a ``Link`` header's target (RFC 8288) and a resource's container."""
+"""Walking a server's URLs: a ``Link`` header's targets (RFC 8288) and a resource's container."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from requests.utils import parse_header_links
 
 
-def link(response: Any, rel: str) -> str | None:
-    """The target of the first ``Link`` value with relation ``rel`` in ``response`` (a
-    ``requests.Response``); RFC 8288 §3.3: one ``rel`` may list several relation types."""
+def links(response: Any) -> dict[str, list[str]]:
+    """The ``Link`` header (RFC 8288) of ``response`` (a ``requests.Response``) as relation ->
+    target URLs (absolute, in order). Unlike ``response.links`` it keeps every target of a relation
+    (a resource has several ``rel="type"``); RFC 8288 §3.3: one ``rel`` may list several types."""
+    found: dict[str, list[str]] = {}
     header = response.headers.get("Link")
     if not header:
-        return None
-    for found in parse_header_links(header):
-        if rel in found.get("rel", "").split():
-            return str(found["url"])
-    return None
+        return found
+    for value in parse_header_links(header):
+        target = urljoin(response.url or "", value.get("url", ""))
+        for rel in value.get("rel", "").split():
+            found.setdefault(rel, []).append(target)
+    return found
+
+
+def link(response: Any, rel: str) -> str | None:
+    """The (absolute) target of the first ``Link`` value with relation ``rel`` in ``response``."""
+    return next(iter(links(response).get(rel, [])), None)
 
 
 def parent(url: str) -> str | None:
@@ -30,4 +38,10 @@ def parent(url: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0] + "/", "", ""))
 
 
-__all__ = ["link", "parent"]
+def without_query(url: str) -> str:
+    """``url`` without its query and fragment: the resource itself."""
+    parts = urlsplit(urldefrag(url)[0])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+__all__ = ["link", "links", "parent", "without_query"]

@@ -4,7 +4,7 @@ Works with any server that implements the protocol (https://solidproject.org/TR/
 
 1. Discovery (Notifications Protocol §"Discovery"): the topic's ``Link: <...>;
    rel="http://www.w3.org/ns/solid/terms#storageDescription"`` names the storage description; read
-   as Turtle, it lists subscription services, each with a ``notify:channelType``.
+   as RDF, it lists subscription services, each with a ``notify:channelType``.
 2. Subscription (§"Subscription"): ``POST`` a JSON-LD channel request to the service, with the
    session's credentials (the server checks Read on the topic). The answer describes the channel:
    its ``id``, and for WebSocketChannel2023 the ``receiveFrom`` URL.
@@ -32,10 +32,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 import websocket  # websocket-client
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from pod_client.errors import NotFound, PodClientError, raise_for_status
 from pod_client.links import link, parent
@@ -52,7 +51,6 @@ Event = dict[str, Any] | str
 """One notification: parsed JSON, or the raw text for a non-JSON ``accept`` type."""
 
 _JSONLD = "application/ld+json"
-_TURTLE = "text/turtle"
 
 
 # -- subscribing -----------------------------------------------------------------------------------
@@ -97,15 +95,7 @@ def subscription_service(
     is then found on the nearest container above it that exists."""
     channel_iri = _channel_type(str(channel_type))
     description = _storage_description(pod, topic)
-    response = pod.session.request("GET", description, headers={"Accept": _TURTLE})
-    raise_for_status(response)
-    graph = Graph()
-    try:
-        graph.parse(data=response.content, format="turtle", publicID=description)
-    except Exception as exc:  # rdflib raises many types; the message names the problem
-        raise PodClientError(
-            f"the storage description is not readable Turtle: {exc}", url=description
-        ) from exc
+    graph = pod.get_graph(description).graph
     for service in sorted(graph.subjects(NOTIFY.channelType, channel_iri), key=str):
         return str(service)
     raise PodClientError(
@@ -122,7 +112,7 @@ def _storage_description(pod: Pod, topic: str) -> str:
         head = pod.session.request("HEAD", url)
         found = link(head, str(SOLID.storageDescription))
         if found is not None:
-            return urljoin(str(head.url or url), found)
+            return found
         if head.status_code != 404:
             raise_for_status(head)
             raise PodClientError(

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 from rdflib import BNode, Graph, Literal, URIRef
@@ -49,7 +49,7 @@ from pod_client.errors import (
     PreconditionFailed,
     raise_for_status,
 )
-from pod_client.links import parent
+from pod_client.links import links, parent, without_query
 from pod_client.vocab import DCTERMS, IANA_MEDIA_TYPES, LDP, PIM, RDF, SOLID, STAT
 
 if TYPE_CHECKING:
@@ -216,20 +216,6 @@ def n3_patch(deletes: set[Triple], inserts: set[Triple]) -> str:
 # -- HTTP helpers ------------------------------------------------------------------------------------
 
 
-def links(response: requests.Response) -> dict[str, list[str]]:
-    """The ``Link`` header (RFC 8288) as relation -> target URLs (absolute, in order). Unlike
-    ``response.links`` it keeps every target of a relation (a resource has several ``rel="type"``)."""
-    found: dict[str, list[str]] = {}
-    header = response.headers.get("Link")
-    if not header:
-        return found
-    for link in requests.utils.parse_header_links(header):
-        target = urljoin(response.url or "", link.get("url", ""))
-        for rel in link.get("rel", "").split():
-            found.setdefault(rel, []).append(target)
-    return found
-
-
 def _conditions(etag: str | None) -> dict[str, str]:
     """RFC 9110 §13.1: ``If-Match`` for a known version, ``If-None-Match: *`` for "create only"."""
     if etag is None:
@@ -237,11 +223,6 @@ def _conditions(etag: str | None) -> dict[str, str]:
     if etag == "*":
         return {"If-None-Match": "*"}
     return {"If-Match": etag}
-
-
-def _without_query(url: str) -> str:
-    parts = urlsplit(urldefrag(url)[0])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 class _ProgressReader(io.RawIOBase):
@@ -348,7 +329,7 @@ class Pod:
         in is parsed (Turtle, JSON-LD without remote contexts, N-Triples, N3, RDF/XML)."""
         response = self._request("GET", url, headers={"Accept": RDF_ACCEPT})
         content_type = essence(response.headers.get("Content-Type"))
-        graph = parse_rdf(response.content, content_type, _without_query(url))
+        graph = parse_rdf(response.content, content_type, without_query(url))
         return Document(url, graph, response.headers.get("ETag"), content_type)
 
     def put_graph(
@@ -492,7 +473,7 @@ class Pod:
         self, url: str, *, page_size: int | None = None
     ) -> tuple[builtins.list[Entry], requests.Response]:
         """The children and the first page's response (its ``Link`` header names the ACL)."""
-        container = _without_query(url)
+        container = without_query(url)
         headers = {"Accept": RDF_ACCEPT}
         if page_size is not None:
             headers["Prefer"] = f'return=representation; max-member-count="{page_size}"'
@@ -560,7 +541,7 @@ class Pod:
             response = self._request("DELETE", url)
             response.close()
             return
-        self._delete_tree(_without_query(url))
+        self._delete_tree(without_query(url))
 
     def _delete_tree(self, container: str) -> None:
         entries, listing = self._list(container)
@@ -606,7 +587,7 @@ class Pod:
         Protocol §4.1); failing that, the ``pim:Storage`` named in the storage description
         (``Link rel="http://www.w3.org/ns/solid/terms#storageDescription"``, also §4.1) that holds
         ``url``. :class:`PodClientError` when neither finds one."""
-        start = _without_query(url)
+        start = without_query(url)
         candidate: str | None = start if start.endswith("/") else parent(start)
         description: str | None = None
         while candidate is not None:

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urldefrag, urlsplit, urlunsplit
+from urllib.parse import urldefrag, urlsplit
 
 from pyparsing import ParseBaseException
 from rdflib import BNode, Dataset, Graph, URIRef
@@ -54,8 +54,8 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from pod_client.errors import PodClientError, raise_for_status
-from pod_client.links import parent
-from pod_client.pod import RDF_ACCEPT, RDF_FORMATS, Entry, essence, links, parse_rdf
+from pod_client.links import links, parent, without_query
+from pod_client.pod import RDF_ACCEPT, RDF_FORMATS, Entry, essence, parse_rdf
 from pod_client.vocab import SOLID, VOID
 
 if TYPE_CHECKING:
@@ -212,16 +212,11 @@ def _from_rdflib(result: Result) -> QueryResult:
 # -- the endpoint ---------------------------------------------------------------------------------------
 
 
-def _without_query(url: str) -> str:
-    parts = urlsplit(urldefrag(url)[0])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
 def _description_of(pod: Pod, url: str) -> str | None:
     """The storage description of the storage holding ``url``: the ``Link`` Solid Protocol §4.1
     puts on every resource of a storage, read from ``url`` or, failing that (an error answer may
     not carry it), from the nearest container above it that has it."""
-    candidate: str | None = _without_query(url)
+    candidate: str | None = without_query(url)
     while candidate is not None:
         response = pod.session.request("HEAD", candidate)
         response.close()
@@ -242,7 +237,7 @@ def endpoint_of(pod: Pod, url: str) -> str | None:
     if description is None:
         return None
     graph = pod.get_graph(description).graph
-    target = _without_query(url)
+    target = without_query(url)
     named = [
         (str(storage), str(endpoint))
         for storage, endpoint in graph.subject_objects(VOID.sparqlEndpoint)
@@ -471,7 +466,7 @@ def _fetch(pod: Pod, url: str, listed_type: str | None) -> Graph | Skipped:
             return Skipped(url, None, f"not RDF ({media_type or 'no Content-Type'})")
         body = response.content
     try:
-        return parse_rdf(body, media_type, _without_query(url))
+        return parse_rdf(body, media_type, without_query(url))
     except PodClientError as error:
         return Skipped(url, None, error.message)
 
