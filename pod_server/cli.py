@@ -20,6 +20,8 @@ from pod_server.config import BACKENDS, LOG_LEVELS, ConfigError, Secret, Setting
 from pod_server.errors import PodError
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from pod_server.accounts.service import SqlAccountDirectory
 
 
@@ -134,9 +136,8 @@ def serve(
 
 
 @contextmanager
-def _accounts(flags: dict[str, Any]) -> Iterator[SqlAccountDirectory]:
-    """The account directory over the configured storage and database; errors become clear exits."""
-    settings = load_settings(**flags)
+def _operator_app(settings: Settings) -> Iterator[Flask]:
+    """The app over the configured storage and database, closed afterwards; errors become clear exits."""
     if settings.backend == "memory":
         raise click.UsageError("the memory backend lives inside the server process: use filesystem or sql")
     from pod_server import create_app
@@ -146,12 +147,19 @@ def _accounts(flags: dict[str, Any]) -> Iterator[SqlAccountDirectory]:
     except PodError as exc:
         raise click.ClickException(exc.detail) from None
     try:
-        yield app.extensions["pod_server.accounts"]
+        yield app
     except PodError as exc:
         raise click.ClickException(exc.detail) from None
     finally:
         app.extensions["pod_server.store"].backend.close()
         app.extensions["pod_server.db"].close()
+
+
+@contextmanager
+def _accounts(flags: dict[str, Any]) -> Iterator[SqlAccountDirectory]:
+    """The account directory over the configured storage and database; errors become clear exits."""
+    with _operator_app(load_settings(**flags)) as app:
+        yield app.extensions["pod_server.accounts"]
 
 
 def _emit(as_json: bool, payload: dict[str, Any] | list[dict[str, Any]], text: str) -> None:
@@ -314,34 +322,21 @@ def reindex(pod_name: str | None, as_json: bool, **flags: Any) -> None:
     pod's part on that pod's first query) and keeps it current from changes.
     """
     settings = load_settings(**flags)
-    if settings.backend == "memory":
-        raise click.UsageError("the memory backend lives inside the server process: use filesystem or sql")
     if pod_name is not None and settings.single_pod:
         raise click.UsageError("single-pod mode has one pod, the root: leave out --pod")
-    from pod_server import create_app
     from pod_server.ldp.identifiers import canonical_segment
 
-    try:
-        app = create_app(settings)
-    except PodError as exc:
-        raise click.ClickException(exc.detail) from None
-    try:
-        store = app.extensions["pod_server.store"]
+    with _operator_app(settings) as app:
         root: str | None = None
         if pod_name is not None:
             root = "/" + canonical_segment(pod_name) + "/"
             try:
-                store.stat(root)
+                app.extensions["pod_server.store"].stat(root)
             except PodError:
                 raise click.ClickException(f"there is no pod named {pod_name!r}") from None
         started = time.perf_counter()
         counts = app.extensions["pod_server.query"].index.rebuild(root)
         seconds = round(time.perf_counter() - started, 3)
-    except PodError as exc:
-        raise click.ClickException(exc.detail) from None
-    finally:
-        app.extensions["pod_server.store"].backend.close()
-        app.extensions["pod_server.db"].close()
     payload: dict[str, Any] = {"pod": pod_name or "all", **counts, "seconds": seconds}
     _emit(as_json, payload, "\n".join(f"{k}: {v}" for k, v in payload.items()))
     if counts.get("skipped"):  # documents that do not parse: each is named in the log above

@@ -119,11 +119,9 @@ def endpoint(_pod: str) -> Response:
     media_type = results.choose(form, request.headers.get("Accept"))
 
     q = services()
-    q.index.ensure_loaded(root)
-    q.index.catch_up()
     # Empty sources (most containers) add nothing to the dataset but cost a decision and a scan.
-    sources = q.index.documents(root, with_empty=False)
-    readable = q.access.readable(sources, credentials, acl_paths=q.index.acl_paths(root))
+    sources, acl_paths = q.index.sources(root)
+    readable = q.access.readable(sources, credentials, acl_paths=acl_paths)
     graphs = [s.ids.to_url(p) for p in sorted(readable)]
     outcome = q.index.query(sparql, graphs=graphs, limits=q.limits)
     return _respond(_render(outcome, media_type))

@@ -468,18 +468,25 @@ class QueryIndex:
             self._db.remove_graph(ox.NamedNode(self.ids.to_url(path)))
 
     # -- what is indexed ---------------------------------------------------------------------
-    def documents(self, root: str, *, with_empty: bool = True) -> frozenset[str]:
+    def documents(self, root: str) -> frozenset[str]:
         """Paths of the RDF sources indexed in ``root``: documents, auxiliary resources and
-        containers (their own triples, not their ``ldp:contains`` listing). ``with_empty=False``
-        leaves out sources whose body is empty (most containers): they add nothing to a query's
-        dataset but cost time in every access decision and every pattern. Loads the root first
+        containers (their own triples, not their ``ldp:contains`` listing). Loads the root first
         (:meth:`ensure_loaded`)."""
         self.ensure_loaded(root)
         with self._state:
+            return frozenset(self._roots[root].docs)
+
+    def sources(self, root: str) -> tuple[frozenset[str], frozenset[str]]:
+        """A query's view of ``root``, current: loads it (:meth:`ensure_loaded`, which reconciles
+        when due), applies queued changes (:meth:`catch_up`), then returns its sources that have
+        triples and its ``.acl`` paths (:meth:`acl_paths`), read together. Sources with an empty
+        body (most containers) are left out: they add nothing to a query's dataset but cost time
+        in every access decision and every pattern."""
+        self.ensure_loaded(root)
+        self.catch_up()
+        with self._state:
             r = self._roots[root]
-            if with_empty:
-                return frozenset(r.docs)
-            return frozenset(p for p in r.docs if p not in r.empty)
+            return frozenset(p for p in r.docs if p not in r.empty), frozenset(r.acls)
 
     def acl_paths(self, root: str) -> frozenset[str]:
         """Paths of the existing ``.acl`` resources in ``root`` (for grouping access decisions by

@@ -245,10 +245,9 @@ OWNER_ONLY = (
 
 def public_query(index: QueryIndex, policy: WacPolicy, sparql: str, root: str = "/alice/") -> set[str]:
     """What an anonymous query of ``root`` answers, in the SPARQL endpoint's order of calls
-    (pod_server/http/query.py): load (or reconcile), catch up, filter by access, query."""
-    index.ensure_loaded(root)
-    index.catch_up()
-    readable = policy.readable(index.documents(root), PUBLIC, acl_paths=index.acl_paths(root))
+    (pod_server/http/query.py): load (or reconcile) and catch up, filter by access, query."""
+    sources, acl_paths = index.sources(root)
+    readable = policy.readable(sources, PUBLIC, acl_paths=acl_paths)
     outcome = run(index, f"SELECT ?v {{ {sparql} }}", sorted(readable))
     return {row["v"].value for row in outcome.rows}
 
