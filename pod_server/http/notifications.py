@@ -15,7 +15,7 @@ Every LDP response carries ``Updates-Via`` and a ``Link`` to the topic's streami
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -146,11 +146,11 @@ def _room_for_one_more(svc: NotificationService) -> None:
         raise ServiceUnavailable("this server holds as many live connections as it can; try again later")
 
 
-def _detaching(svc: NotificationService, held: list[Receiver]) -> Callable[[Outlet], None]:
-    """An ``on_close`` that stops serving the receivers a connection held."""
+def _detaching(svc: NotificationService, held: Collection[Receiver]) -> Callable[[Outlet], None]:
+    """An ``on_close`` that stops serving the receivers a connection held (read when it closes)."""
 
     def on_close(_outlet: Outlet) -> None:
-        for receiver in held:
+        for receiver in list(held):
             svc.detach(receiver)
 
     return on_close
@@ -162,7 +162,7 @@ def _stream(svc: NotificationService, topic_url: str) -> Response:
     if request.method != "GET":
         raise MethodNotAllowed("a streaming channel is read with GET", allow=("GET", "OPTIONS"))
     credentials = ldp_http.credentials(ldp_http.services(), request.url)
-    svc.check_read(topic_url, credentials)
+    topic_path = svc.check_read(topic_url, credentials)
     _room_for_one_more(svc)
     media_type = (
         formats.negotiate(request.headers.get("Accept"), [formats.TURTLE, formats.JSONLD]) or formats.TURTLE
@@ -174,7 +174,7 @@ def _stream(svc: NotificationService, topic_url: str) -> Response:
     sock = start_stream(request.environ, 200, headers)
     held: list[Receiver] = []
     outlet = svc.hub.stream(sock, on_close=_detaching(svc, held))
-    held.append(svc.attach_stream(topic_url, credentials, media_type, outlet))
+    held.append(svc.attach_stream(topic_path, topic_url, credentials, media_type, outlet))
     return Detached(outlet)
 
 
@@ -195,11 +195,7 @@ def _legacy() -> Response | None:
     def on_text(outlet: Outlet, text: str) -> None:
         svc.legacy_message(outlet, text, subscribed)
 
-    def on_close(_outlet: Outlet) -> None:
-        for receiver in list(subscribed.values()):
-            svc.detach(receiver)
-
-    outlet = svc.hub.websocket(sock, on_text=on_text, on_close=on_close)
+    outlet = svc.hub.websocket(sock, on_text=on_text, on_close=_detaching(svc, subscribed.values()))
     # solid-0.1: greet with the protocol; warn or refuse when the client did not ask for it.
     if not offered:
         outlet.send("warning Missing Sec-WebSocket-Protocol header, expected value 'solid-0.1'")

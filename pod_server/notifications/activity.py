@@ -127,6 +127,7 @@ __all__ = [
     "ACCEPTABLE",
     "CONTEXT",
     "DEFAULT_ACCEPT",
+    "NOTIFY_CONTEXT",
     "Activity",
     "accept_type",
     "activities",

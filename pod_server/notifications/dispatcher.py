@@ -63,8 +63,6 @@ class Receiver:
     credentials: Credentials | None = None
     last_sent: float = 0.0
     pending: Activity | None = field(default=None, repr=False)
-    containers_only: bool = False
-    """Legacy: a container subscriber hears of children added and removed, nothing else."""
 
     @property
     def channel_id(self) -> str | None:
@@ -220,8 +218,6 @@ class Dispatcher:
                 continue
             rendered: dict[Render, str] = {}
             for receiver in receivers:
-                if receiver.containers_only and topic == change.path:
-                    continue
                 if not self._allowed(receiver.credentials, topic, receiver.topic_url, decisions):
                     self._revoke(receiver)
                     continue

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from rdflib import Graph, URIRef
 
@@ -24,7 +24,7 @@ from pod_server.access.decision import AccessPolicy
 from pod_server.errors import BadRequest, Forbidden, NotFound, PodError, UnprocessableContent
 from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.model import Operation
-from pod_server.notifications.activity import Activity, current, iso_time, quoted
+from pod_server.notifications.activity import NOTIFY_CONTEXT, Activity, current, iso_time, quoted
 from pod_server.notifications.bus import Bus
 from pod_server.notifications.change import Change, ChannelClosed, Message, WebhooksChanged
 from pod_server.notifications.channel import Channel, ChannelStore, ChannelType
@@ -47,7 +47,6 @@ FEATURES = ("accept", "endAt", "rate", "startAt", "state")
 """The features every channel type here supports (Notifications Protocol §7)."""
 ROUTE = ".notifications/"
 SOCKET_SEGMENT = "socket/"
-NOTIFY_CONTEXT = "https://www.w3.org/ns/solid/notification/v1"
 
 
 @dataclass(frozen=True)
@@ -251,8 +250,8 @@ class NotificationService:
             # through the bus.
             self.dispatcher.publish_to(WebhooksChanged())
             self.bus.publish(WebhooksChanged())
-        if channel_type == "WebhookChannel2023" and request.state is not None:
-            self._send_state_to_webhook(channel, request)
+            if request.state is not None:
+                self._send_state_to_webhook(channel, request)
         return channel
 
     def describe(self, channel: Channel, *, requested: SubscriptionRequest | None = None) -> dict[str, Any]:
@@ -327,10 +326,10 @@ class NotificationService:
         return receiver
 
     def attach_stream(
-        self, topic_url: str, credentials: Credentials, media_type: str, outlet: Outlet
+        self, topic_path: str, topic_url: str, credentials: Credentials, media_type: str, outlet: Outlet
     ) -> Receiver:
-        """Serve a StreamingHTTPChannel2023 reader; the first chunk is the topic's current state."""
-        topic_path = self.topic_path(topic_url)
+        """Serve a StreamingHTTPChannel2023 reader of ``topic_path`` (from :meth:`check_read`);
+        the first chunk is the topic's current state."""
         receiver = Receiver(outlet, topic_path, topic_url, renderer(media_type), None, credentials)
         self.dispatcher.add(receiver, now_activity=self._state_activity(topic_path, topic_url, ""))
         return receiver
@@ -384,9 +383,6 @@ class NotificationService:
         if self.ids.storage_root(path) is None or self.ids.is_server_managed(path):
             raise UnprocessableContent(f"the topic {topic_url[:300]} is not in a storage")
         return path
-
-    def topic_of_stream(self, encoded: str) -> str:
-        return unquote(encoded)
 
     def _check_send_to(self, send_to: str) -> None:
         parts = urlsplit(send_to)

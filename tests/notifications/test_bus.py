@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 from pod_server.notifications.bus import LocalBus
 from pod_server.notifications.change import ChannelClosed, Message
+from tests.notifications.hub_app import wait_for
 
 
 def bus_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "pod-server-bus"]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def test_messages_arrive_in_order_on_the_bus_thread() -> None:
@@ -38,7 +29,7 @@ def test_messages_arrive_in_order_on_the_bus_thread() -> None:
     for message in sent:
         bus.publish(message)
     try:
-        assert wait_until(lambda: len(heard) >= len(sent))
+        assert wait_for(lambda: len(heard) >= len(sent))
         assert heard == sent
         assert threads == {"pod-server-bus"}
     finally:
@@ -58,7 +49,7 @@ def test_a_failing_handler_does_not_stop_the_bus() -> None:
     try:
         bus.publish(ChannelClosed("first"))
         bus.publish(ChannelClosed("second"))
-        assert wait_until(lambda: len(heard) == 2)
+        assert wait_for(lambda: len(heard) == 2)
         assert heard == [ChannelClosed("first"), ChannelClosed("second")]
     finally:
         bus.close()
@@ -70,7 +61,7 @@ def test_close_ends_the_thread_and_stops_delivery() -> None:
     heard: list[Message] = []
     bus.listen(heard.append)
     bus.publish(ChannelClosed("first"))
-    assert wait_until(lambda: heard == [ChannelClosed("first")])
+    assert wait_for(lambda: heard == [ChannelClosed("first")])
     (thread,) = set(bus_threads()) - before
     assert thread.daemon
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from pod_server import create_app
 from pod_server.config import Settings
 from pod_server.notifications.change import Change, Message
-from tests.notifications.test_bus import wait_until
+from tests.notifications.hub_app import wait_for
 
 
 def test_listeners_hear_every_change_and_survive_a_failing_one(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_listeners_hear_every_change_and_survive_a_failing_one(tmp_path: Path) -
         def changes() -> list[tuple[str, str]]:
             return [(m.kind, m.path) for m in heard if isinstance(m, Change)]
 
-        assert wait_until(lambda: ("deleted", "/listen/doc.ttl") in changes())
+        assert wait_for(lambda: ("deleted", "/listen/doc.ttl") in changes())
         assert ("created", "/listen/doc.ttl") in changes()
         assert [m for m in dispatched if isinstance(m, Change)] == [m for m in heard if isinstance(m, Change)]
     finally:
