@@ -238,6 +238,7 @@ class AS(DefinedNamespace):
     Announce: URIRef
     Offer: URIRef
     Group: URIRef
+    Activity: URIRef
     actor: URIRef
     object: URIRef
     target: URIRef
@@ -390,13 +391,13 @@ class CBPP(DefinedNamespace):
     AdoptDecisionRule: URIRef
     Visibility: URIRef
     Weighting: URIRef
+    Founding: URIRef  # the activity that founded a community (a prov:Activity)
     # individuals
     Private: URIRef
     CommunityOnly: URIRef
     Public: URIRef
     OneMemberOneVote: URIRef
     CreditWeighted: URIRef
-    Founding: URIRef
     # ODRL actions a community policy grants to roles
     acknowledge: URIRef
     vote: URIRef
