@@ -69,6 +69,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # keys, WebID profiles); agent groups get a stricter one so a slow host never holds a request.
     fetcher = fetcher_for(settings)
     app.extensions["pod_server.fetch"] = fetcher
+    # Shape-constrained containers (LDP §4.2.1.6, docs/shapes.md): the store validates every write
+    # into a container whose description names a shape; the bundled shapes are also served.
+    from pod_server.shapes import ShapeLibrary
+    from pod_server.store.constraints import ShapeConstraints, ShapeResolver
+
+    shapes = ShapeLibrary.bundled(base_url=settings.base_url)
+    app.extensions["pod_server.shapes"] = shapes
+    store.constraints = ShapeConstraints(backend, ids, ShapeResolver(shapes, backend, ids, limits, fetcher))
     group_fetcher = fetcher_for(
         settings, connect_timeout=1.0, read_timeout=2.0, total_timeout=2.0, max_bytes=512 * 1024
     )
@@ -134,6 +142,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         max_triples=settings.query_max_rows,
     )
     query.init_app(app, query.QueryServices(index, access, query_limits))
+    from pod_server.http import ns
+
+    ns.init_app(app, ns.NsServices(shapes))  # {base}.ns/: before the LDP routes' catch-all
     ldp.init_app(
         app,
         ldp.LdpServices(

@@ -23,6 +23,7 @@ responses, as RFC 9457 problem details unless the Solid specification defines th
      +-- UnsupportedMediaType      415
      +-- RangeNotSatisfiable       416  (carries the resource size)
      +-- UnprocessableContent      422
+     |    +-- ShapeViolation       422  (carries the shape and the SHACL report; Link rel=ldp:constrainedBy)
      +-- TooManyRequests           429  (carries Retry-After)
      +-- ServiceUnavailable        503
      +-- StorageError              500  (a backend failed; the message is safe to show)
@@ -31,6 +32,15 @@ responses, as RFC 9457 problem details unless the Solid specification defines th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from pod_server.vocab import LDP
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+CONSTRAINED_BY = str(LDP.constrainedBy)
+"""LDP §4.2.1.6: the link relation naming the constraints on a container's members."""
 
 
 class PodError(Exception):
@@ -154,6 +164,23 @@ class UnprocessableContent(PodError):
     title = "Unprocessable Content"
 
 
+class ShapeViolation(UnprocessableContent):
+    """A write into a shape-constrained container (docs/shapes.md) was refused; nothing was stored.
+
+    ``shape`` is the IRI or URL the container names with ``ldp:constrainedBy``; ``report`` is the
+    SHACL validation report (``sh:conforms false``), or ``None`` when there is no report to give:
+    the body was not RDF, was a container, or had no node the shapes target. The response carries
+    ``Link: <shape>; rel="http://www.w3.org/ns/ldp#constrainedBy"``.
+    """
+
+    title = "Shape Violation"
+
+    def __init__(self, detail: str, *, shape: str, report: Graph | None = None) -> None:
+        super().__init__(detail, headers={"Link": f'<{shape}>; rel="{CONSTRAINED_BY}"'})
+        self.shape = shape
+        self.report = report
+
+
 class TooManyRequests(PodError):
     """RFC 6585 §4: the client sent too many requests (e.g. failed logins) in a window."""
 
@@ -174,6 +201,7 @@ class StorageError(PodError):
 
 
 __all__ = [
+    "CONSTRAINED_BY",
     "DPOP_ALGORITHMS",
     "DPOP_CHALLENGE",
     "BadRequest",
@@ -189,6 +217,7 @@ __all__ = [
     "PreconditionFailed",
     "RangeNotSatisfiable",
     "ServiceUnavailable",
+    "ShapeViolation",
     "StorageError",
     "TooManyRequests",
     "Unauthorized",

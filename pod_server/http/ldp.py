@@ -10,9 +10,10 @@ from pod_server.access.acl import CONDITION_REL, SUPPORTED_CONDITIONS, is_acl
 from pod_server.access.credentials import Credentials
 from pod_server.access.decision import AccessPolicy
 from pod_server.auth.authenticator import Authenticator, PublicOnly
+from pod_server.errors import ShapeViolation
 from pod_server.http import cors
 from pod_server.http.request import to_operation
-from pod_server.http.response import to_response
+from pod_server.http.response import to_response, violation_response
 from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.ldp.operations import HANDLERS, Context
 from pod_server.ldp.owners import NoOwners, OwnerLookup
@@ -58,7 +59,12 @@ def resource(_path: str) -> Response:
     op = to_operation(request, s.ids, max_body_bytes=s.max_body_bytes, default_page_size=s.default_page_size)
     g.pod_url = op.url  # the canonical URL, for after-request hooks (notifications' Link)
     permissions = s.access.authorize(op, credentials(s, op.url))
-    result = HANDLERS[op.method](op, s.context)
+    try:
+        result = HANDLERS[op.method](op, s.context)
+    except ShapeViolation as violation:
+        if violation.report is None:
+            raise  # a problem+json like any other error
+        return violation_response(violation, request.headers.get("Accept"), op.url)
     owners = s.owners.owners_of(op.path) if s.ids.is_storage_root(op.path) else ()
     response = to_response(result, op, s.ids, owners=owners)
     if op.method in {"GET", "HEAD"}:

@@ -11,11 +11,13 @@ from email.utils import formatdate
 
 from flask import Response
 
+from pod_server.errors import ShapeViolation
 from pod_server.http.request import FRAME_HEADER
 from pod_server.ldp.identifiers import IdentifierMap, auxiliary_of, is_auxiliary
 from pod_server.ldp.model import Operation, Result
 from pod_server.ldp.operations import PATCH_TYPES
 from pod_server.rdf import formats
+from pod_server.rdf.convert import serialize
 from pod_server.store.backend import Meta
 from pod_server.vocab import LDP, PIM, SOLID
 
@@ -112,4 +114,22 @@ def to_response(
     return response
 
 
-__all__ = ["allowed_methods", "resource_headers", "to_response", "type_links"]
+REPORT_TYPES = (formats.TURTLE, formats.JSONLD)
+"""What a SHACL validation report is written as: Turtle unless Accept prefers JSON-LD."""
+
+
+def violation_response(violation: ShapeViolation, accept: str | None, base: str) -> Response:
+    """A write refused by a shape-constrained container (docs/shapes.md): 422 whose body is the
+    SHACL validation report, with ``Link rel=ldp:constrainedBy`` naming the shape. Only for a
+    violation that has a report; the others are problem details like every error."""
+    assert violation.report is not None
+    chosen = formats.negotiate(accept, REPORT_TYPES) or formats.TURTLE
+    response = Response(serialize(violation.report, chosen, base), status=violation.status)
+    response.headers["Content-Type"] = chosen
+    for name, value in violation.headers.items():
+        response.headers[name] = value
+    response.headers["Vary"] = "Accept, Authorization, Origin"
+    return response
+
+
+__all__ = ["allowed_methods", "resource_headers", "to_response", "type_links", "violation_response"]

@@ -22,9 +22,18 @@ AUXILIARY_SUFFIXES: dict[str, str] = {"describedby": ".meta", "acl": ".acl"}
 """Link relation -> the suffix of the auxiliary resource (Solid Protocol §4.3)."""
 
 WELL_KNOWN = ".well-known/"
-SERVER_ROUTES = (WELL_KNOWN, ".account/", ".oidc/", ".notifications/")
-"""Top-level names the server itself answers (discovery, account pages, the identity provider).
-They are never pods, and in single-pod mode never resources."""
+SERVER_ROUTES = (WELL_KNOWN, ".account/", ".oidc/", ".notifications/", ".ns/", ".communities/")
+"""Top-level names the server itself answers (discovery, account pages, the identity provider,
+the published vocabulary and shapes, the communities endpoint). They are never pods, and in
+single-pod mode never resources; neither is the bare name (``/.communities``)."""
+_SERVER_PREFIXES = tuple("/" + r for r in SERVER_ROUTES)
+_SERVER_NAMES = frozenset("/" + r.rstrip("/") for r in SERVER_ROUTES)
+
+
+def _is_server_route(path: str) -> bool:
+    return path.startswith(_SERVER_PREFIXES) or path in _SERVER_NAMES
+
+
 STORAGE_DESCRIPTION = ".well-known/solid"
 """Inside each storage root; read-only and served by the server (Solid Protocol §4.1)."""
 
@@ -140,7 +149,7 @@ class IdentifierMap:
         """The storage root that holds ``path``, or ``None`` for paths outside every storage."""
         if self.single_pod:
             return "/"
-        if path == "/" or path.startswith(tuple("/" + r for r in SERVER_ROUTES)):
+        if path == "/" or _is_server_route(path):
             return None
         return "/" + path[1:].split("/", 1)[0] + "/"
 
@@ -154,7 +163,7 @@ class IdentifierMap:
     def is_server_managed(self, path: str) -> bool:
         """Paths the server serves itself and clients may not write: ``{root}/.well-known/...`` and
         the server's own top-level routes (:data:`SERVER_ROUTES`), which are never pods."""
-        if path.startswith(tuple("/" + r for r in SERVER_ROUTES)):
+        if _is_server_route(path):
             return True
         root = self.storage_root(path)
         return root is not None and path.startswith(root + WELL_KNOWN)

@@ -76,7 +76,7 @@ def get(op: Operation, ctx: Context) -> Result:
     except conditions.NotModified:
         return Result(304, meta=meta)
     if meta.is_container:
-        return _get_container(op, ctx, meta)
+        return _constrained_by(ctx, op.path, _get_container(op, ctx, meta))
     if stored is None:
         stored = store.read(op.path)
     if formats.is_rdf(stored.meta.content_type):
@@ -258,7 +258,18 @@ def options(op: Operation, ctx: Context) -> Result:
         meta = ctx.store.stat(op.path)
     except NotFound:
         meta = None
-    return Result(204, meta=meta)
+    result = Result(204, meta=meta)
+    return _constrained_by(ctx, op.path, result) if meta is not None and meta.is_container else result
+
+
+def _constrained_by(ctx: Context, path: str, result: Result) -> Result:
+    """LDP §4.2.1.6: a constrained container names its constraints with ``Link rel=constrainedBy``
+    on GET, HEAD and OPTIONS (docs/shapes.md)."""
+    constraint = ctx.store.constraints.applying_to(path)
+    if constraint is not None:
+        for shape in constraint.shapes:
+            result.link(shape, str(LDP.constrainedBy))
+    return result
 
 
 # -- writing -----------------------------------------------------------------------------------

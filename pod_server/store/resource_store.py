@@ -11,7 +11,10 @@ Rules kept here (Solid Protocol 0.11 section numbers):
   deleting a resource deletes its auxiliary resources;
 - §4.3 auxiliary resources (description ``.meta``, ACL ``.acl``) live and die with their subject,
   hold RDF, and are not listed as children;
-- §5.1 what is accepted as RDF is stored as Turtle, so it can be served in every RDF format.
+- §5.1 what is accepted as RDF is stored as Turtle, so it can be served in every RDF format;
+- LDP §4.2.1.6 a container may be constrained (``ldp:constrainedBy`` in its description): every
+  document written directly inside it is checked by :mod:`pod_server.store.constraints` before
+  anything is written (intermediate containers included).
 
 Every write runs under the backend's lock for the target path, with preconditions checked inside
 the lock (so If-Match cannot race), and inside one backend transaction. After the write commits,
@@ -48,6 +51,7 @@ from pod_server.rdf.limits import RdfLimits
 from pod_server.rdf.patch import Patch
 from pod_server.store import events
 from pod_server.store.backend import CONTAINER_TYPE, Backend, Meta, Stored, ancestors, parent_of
+from pod_server.store.constraints import Constraint, Constraints, NoConstraints
 from pod_server.vocab import LDP
 
 Check = Callable[[Meta | None], None]
@@ -104,10 +108,17 @@ MAX_SLUG_LENGTH = 100
 class ResourceStore:
     """Solid rules over a Backend. Methods take canonical storage paths (see ``ldp.identifiers``)."""
 
-    def __init__(self, backend: Backend, ids: IdentifierMap, limits: RdfLimits) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        ids: IdentifierMap,
+        limits: RdfLimits,
+        constraints: Constraints | None = None,
+    ) -> None:
         self.backend = backend
         self.ids = ids
         self.limits = limits
+        self.constraints: Constraints = constraints if constraints is not None else NoConstraints()
 
     # -- reading ---------------------------------------------------------------------------
     def stat(self, path: str) -> Meta:
@@ -153,7 +164,10 @@ class ResourceStore:
     ) -> Written:
         """Create or replace ``path`` (Solid Protocol §5.3)."""
         self._check_writable(path)
-        body, stored_type = self._prepare(path, data, content_type, base)
+        body, stored_type, graph = self._prepare(path, data, content_type, base)
+        constraint = self._constraint_on(path)
+        if constraint is not None:  # before the lock: a shape may have to be fetched
+            constraint.check(path, graph, stored_type)
         with self.backend.lock(_lock_key(path)):
             current = self._current(path)
             check(current)
@@ -187,12 +201,16 @@ class ResourceStore:
         # No container-wide lock: each candidate name is locked on its own, so POSTs into one
         # container run in parallel and two of them can never take the same name.
         name = sanitize_slug(slug) if slug else ""
+        constraint = self.constraints.applying_to(container)
         prepared: tuple[str, bytes, str] | None = None
         for attempt in range(_MAX_NAME_ATTEMPTS):
             path = container + _candidate_name(name, attempt) + ("/" if as_container else "")
             if prepared is None or prepared[0] != path:
                 # The body's base IRI is the new resource's URL, so parse it for this name.
-                prepared = (path, *self._prepare(path, data, content_type, base_of(path)))
+                body, stored_type, graph = self._prepare(path, data, content_type, base_of(path))
+                if constraint is not None:
+                    constraint.check(path, graph, stored_type)
+                prepared = (path, body, stored_type)
             with self.backend.lock(_lock_key(path)):
                 if self._current(path) is not None or self._current(_twin(path)) is not None:
                     continue
@@ -204,6 +222,7 @@ class ResourceStore:
     def patch(self, path: str, patch: Patch, base: str, *, check: Check = _no_check) -> Written:
         """Apply an N3 Patch or SPARQL Update (Solid Protocol §5.3.1); a missing resource is created."""
         self._check_writable(path)
+        constraint = self._constraint_on(path)
         with self.backend.lock(_lock_key(path)):
             current = self._current(path)
             check(current)
@@ -223,6 +242,8 @@ class ResourceStore:
             # RDF/XML cannot write): hold the result to the same rules as a PUT body.
             check_graph(graph, self.limits)
             self._check_containment(path, graph, base)
+            if constraint is not None:
+                constraint.check(path, graph, formats.TURTLE)
             body = serialize(graph, formats.TURTLE, base)
             written = self._write(path, body, formats.TURTLE, current is None)
         self._announce(written)
@@ -312,26 +333,36 @@ class ResourceStore:
                 f"and {subject} does not exist"
             )
 
-    def _prepare(self, path: str, data: bytes, content_type: str, base: str) -> tuple[bytes, str]:
-        """Validate a body for ``path`` and return what to store: RDF is kept as Turtle."""
+    def _prepare(
+        self, path: str, data: bytes, content_type: str, base: str
+    ) -> tuple[bytes, str, Graph | None]:
+        """Validate a body for ``path`` and return what to store (RDF is kept as Turtle) and the
+        parsed graph (``None`` for a body that is not RDF)."""
         if not formats.is_rdf(content_type):
             if path.endswith("/") and not data:
-                return b"", CONTAINER_TYPE
+                return b"", CONTAINER_TYPE, None
             if path.endswith("/") or is_auxiliary(path):
                 what = "A container" if path.endswith("/") else "An auxiliary resource"
                 raise UnsupportedMediaType(
                     f"{what} holds RDF: send Content-Type text/turtle, application/ld+json, "
                     "application/n-triples, application/n-quads, application/rdf+xml or text/n3"
                 )
-            return data, content_type
+            return data, content_type, None
         graph = parse(data, content_type, base, self.limits)
         self._check_containment(path, graph, base)
         if path.endswith("/") and len(graph) == 0:
-            return b"", CONTAINER_TYPE
+            return b"", CONTAINER_TYPE, graph
         if formats.essence(content_type) == formats.TURTLE:
             # Keep the client's Turtle as it is: reading it back needs no re-serialisation.
-            return data, formats.TURTLE
-        return serialize(graph, formats.TURTLE, base), formats.TURTLE
+            return data, formats.TURTLE, graph
+        return serialize(graph, formats.TURTLE, base), formats.TURTLE, graph
+
+    def _constraint_on(self, path: str) -> Constraint | None:
+        """The constraint of the container ``path`` is directly inside (LDP §4.2.1.6), if any.
+        Auxiliary resources, storage roots and the server root are never constrained."""
+        if path == "/" or is_auxiliary(path) or self.ids.is_storage_root(path):
+            return None
+        return self.constraints.applying_to(parent_of(path))
 
     def _check_containment(self, path: str, graph: Graph, base: str) -> None:
         """Solid Protocol §5.3: the server manages containment triples; clients may not write them."""
@@ -350,6 +381,10 @@ class ResourceStore:
                     if self._current(ancestor) is not None:
                         break
                     missing.append(ancestor)
+                constraint = self._constraint_on(missing[-1]) if missing else None
+                if constraint is not None:
+                    # §5.3's intermediate containers may not appear inside a constrained container.
+                    constraint.check(missing[-1], None, CONTAINER_TYPE)
                 for ancestor in reversed(missing):
                     created_parents.append(self.backend.write(ancestor, b"", CONTAINER_TYPE))
             meta = self.backend.write(path, body, content_type)
