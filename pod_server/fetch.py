@@ -183,6 +183,13 @@ class SafeFetcher:
                     self._cache.popitem(last=False)
         return fetched
 
+    def get_as(self, url: str, headers: Mapping[str, str], *, accept: str = "*/*") -> Fetched:
+        """GET ``url`` with credentials in ``headers`` (``Authorization``, ``DPoP``): never cached,
+        since the answer depends on who asks, and redirects are not followed, so the credentials
+        (bound to this one URL by the DPoP proof, RFC 9449 §4.2) never reach another URL."""
+        sent = {**headers, "Accept": accept}
+        return self._once("GET", url, sent, None, self.clock() + self.policy.total_timeout)
+
     def post(
         self,
         url: str,

@@ -160,3 +160,16 @@ def test_slow_servers_time_out(origin: str) -> None:
     with pytest.raises(FetchError) as caught:
         allowed(read_timeout=0.3).get(f"http://{origin}/slow")
     assert caught.value.reason == "timeout" and time.monotonic() - started < 1.4
+
+
+def test_an_authenticated_get_is_never_cached_nor_redirected(origin: str) -> None:
+    fetcher = allowed()
+    headers = {"Authorization": "DPoP token", "DPoP": "proof"}
+    first = fetcher.get_as(f"http://{origin}/count", headers)
+    second = fetcher.get_as(f"http://{origin}/count", headers)
+    assert int(second.body) == int(first.body) + 1  # /count says max-age=1; no cache used
+    hop = fetcher.get_as(f"http://{origin}/hop", headers)
+    assert hop.status == 302  # the credentials are not carried to another URL
+    with pytest.raises(FetchError) as caught:
+        fetcher.get_as("http://10.1.2.3/secret", headers)
+    assert caught.value.reason == "private-address"

@@ -339,6 +339,19 @@ class SqlAccountDirectory:
         except PodError:
             log.exception("could not undo a half-made pod at %s", root)
 
+    def remove_pod(self, pod: Pod) -> None:
+        """Undo :meth:`create_pod`: the pod's contents, its storage root, its WebID and its row
+        (rows go even when removing contents fails, so the name is free again)."""
+        try:
+            delete_pod_contents(self.store, pod.path)
+            if pod.path != "/":
+                with contextlib.suppress(NotFound):
+                    self.store.delete_storage_root(pod.path)
+        finally:
+            with self.db.begin() as conn:
+                conn.execute(delete(t.webids).where(t.webids.c.webid == pod.webid))
+                conn.execute(delete(t.pods).where(t.pods.c.path == pod.path))
+
     def pods(self, account_id: str) -> list[Pod]:
         with self.db.connect() as conn:
             rows = conn.execute(
@@ -354,6 +367,14 @@ class SqlAccountDirectory:
             return tuple(conn.execute(select(t.pods.c.webid).where(t.pods.c.path == root_path)).scalars())
 
     # -- WebIDs ----------------------------------------------------------------------------
+    def account_of(self, webid: str) -> str | None:
+        """The id of the account that may log in as ``webid`` (its own or a verified one), or None."""
+        with self.db.connect() as conn:
+            found = conn.execute(
+                select(t.webids.c.account_id).where(t.webids.c.webid == webid, t.webids.c.verified.is_(True))
+            ).scalar()
+        return None if found is None else str(found)
+
     def webids(self, account_id: str) -> list[WebId]:
         with self.db.connect() as conn:
             rows = conn.execute(
