@@ -145,6 +145,25 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from pod_server.http import ns
 
     ns.init_app(app, ns.NsServices(shapes))  # {base}.ns/: before the LDP routes' catch-all
+    # Communities (pod_server.community, docs/decisions/0009-communities.md): pods with their own
+    # WebID; the server reads members' pods as that WebID. Before the LDP routes' catch-all.
+    from pod_server.community.agent import CommunityAgent
+    from pod_server.community.service import CommunityService
+    from pod_server.community.signer import AgentSigner
+    from pod_server.http import community
+
+    community_agent = CommunityAgent(
+        store, access, fetcher, AgentSigner(app.extensions["pod_server.idp"].keys, issuer=settings.base_url)
+    )
+    community.init_app(
+        app,
+        community.CommunityServices(
+            CommunityService(
+                store, community_agent, app.extensions["pod_server.shapes"], issuer=settings.base_url
+            ),
+            directory,  # the accounts service: account_of, create_pod, remove_pod
+        ),
+    )
     ldp.init_app(
         app,
         ldp.LdpServices(
