@@ -16,12 +16,20 @@
 - :mod:`pod_client.dpop`: the DPoP key and proofs (RFC 9449) a session signs requests with;
 - :mod:`pod_client.vocab`: the RDF vocabularies the client uses, as rdflib namespaces;
 - :mod:`pod_client.links`: ``Link`` header targets and containers of URLs;
-- :mod:`pod_client.cli`: the ``pod`` command line.
+- :mod:`pod_client.cli`: the ``pod`` command line;
+- :mod:`pod_client.community`: :class:`pod_client.community.Community`, communities from the
+  member's side (membership halves, contributions, acknowledgements, motions, ballots);
+- :mod:`pod_client.ledger`: credit reports from a community's ledger
+  (:func:`pod_client.ledger.compute_credit`, :func:`pod_client.ledger.write_report`);
+- :mod:`pod_client.digest`: content digests of RDF documents (RDFC-1.0, as the server computes them);
+- :mod:`pod_client.community_cli`: the ``pod community`` commands.
 
 docs/client.md in the repository is the tour, with tested examples; docs/query.md is the one for
 queries.
 """
 
+from pod_client.community import Community
+from pod_client.digest import content_digest
 from pod_client.errors import (
     Conflict,
     Forbidden,
@@ -30,15 +38,22 @@ from pod_client.errors import (
     PodClientError,
     PreconditionFailed,
 )
+from pod_client.ledger import CreditReport, NoValueRule, compute_credit, write_report
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Community",
     "Conflict",
+    "CreditReport",
     "Forbidden",
+    "NoValueRule",
     "NotAuthenticated",
     "NotFound",
     "PodClientError",
     "PreconditionFailed",
     "__version__",
+    "compute_credit",
+    "content_digest",
+    "write_report",
 ]

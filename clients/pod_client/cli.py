@@ -40,6 +40,7 @@ from rdflib.term import Node
 from pod_client import __version__, notifications, profile
 from pod_client import acl as wac
 from pod_client import query as queries
+from pod_client.community_cli import community
 from pod_client.errors import NotFound, PodClientError, raise_for_status
 from pod_client.pod import RDF_FORMATS, Entry, Pod, parse_rdf
 from pod_client.session import Session
@@ -47,7 +48,7 @@ from pod_client.session import Session
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-EXIT_CODES: dict[int, int] = {401: 3, 403: 4, 404: 5, 409: 6, 412: 7}
+EXIT_CODES: dict[int, int] = {401: 3, 403: 4, 404: 5, 409: 6, 412: 7, 422: 8}
 """The exit code for each HTTP status that has its own; any other failure exits with 1."""
 
 _WHAT: dict[int, str] = {
@@ -56,6 +57,7 @@ _WHAT: dict[int, str] = {
     404: "not found",
     409: "conflict",
     412: "precondition failed",
+    422: "refused content",
 }
 _HINT: dict[int, str] = {
     401: "Log in with `pod login` (or again, if the session has ended).",
@@ -72,6 +74,7 @@ Exit codes:
   5  404 not found
   6  409 conflict (e.g. `pod rm` on a non-empty container without -r)
   7  412 precondition failed (e.g. `pod put --if-match` with an old ETag)
+  8  422 refused content (e.g. data a container's shape rejects)
 
 \b
 The session (tokens and DPoP key, file mode 0600) is kept in
@@ -1223,6 +1226,9 @@ def _cell(term: Node | None) -> str:
     if isinstance(term, Literal) and term.language:
         text += f"@{term.language}"
     return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+cli.add_command(community)  # `pod community ...` (pod_client/community_cli.py)
 
 
 def main(argv: list[str] | None = None) -> None:
