@@ -35,8 +35,9 @@ def _entry(c: Community, member: Member) -> dict[str, Any]:
 
 def roster_json(svc: CommunityService, c: Community, members: list[Member] | None = None) -> dict[str, Any]:
     """``{"community", "pod", "name", "members": [...], "pending": [...]}``: confirmed members,
-    and the invited or unconfirmed ones; ended memberships are not listed."""
-    found = svc.roster(c) if members is None else members
+    and the invited or unconfirmed ones; ended memberships are not listed. Without ``members``,
+    the roster as last derived (:meth:`CommunityService.recorded_roster`: no request to other pods)."""
+    found = svc.recorded_roster(c) if members is None else members
     return {
         "community": c.webid,
         "pod": c.url,

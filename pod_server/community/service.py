@@ -39,7 +39,7 @@ from pod_server.rdf import formats
 from pod_server.rdf.convert import serialize
 from pod_server.shapes import ShapeLibrary
 from pod_server.store.resource_store import ResourceStore
-from pod_server.vocab import AS, CBPP, FOAF, ORG, RDF, XSD
+from pod_server.vocab import AS, CBPP, FOAF, ORG, RDF, VCARD, XSD
 
 LOCK_NAME = ".well-known/community"
 """The backend lock key inside a community pod (a path the store itself never locks)."""
@@ -193,6 +193,30 @@ class CommunityService:
     def roster(self, c: Community) -> list[Member]:
         """Every community half with its confirmation (member halves read as ``C``)."""
         return [roster.member_of(self.agent, c, h) for h in self.halves(c)]
+
+    def recorded_roster(self, c: Community) -> list[Member]:
+        """The roster as last derived, from this pod alone: a membership counts as confirmed when
+        the members group lists it (the group is rewritten after every change and ``sync``).
+        For readers: unlike :meth:`roster`, it never reads other pods, so an anonymous request
+        cannot make the server send one request per member elsewhere."""
+        try:
+            group = self.read_graph(c, "groups/members")
+        except (NotFound, Conflict):
+            group = Graph()
+        listed = {str(w) for w in group.objects(URIRef(c.group("members")), VCARD.hasMember)}
+        return [
+            Member(
+                webid=h.webid,
+                roles=h.roles,
+                confirmed=not h.ended and h.member_half is not None and h.webid in listed,
+                ended=h.ended,
+                community_half=h.node,
+                member_half=h.member_half,
+                since=h.since,
+                problem=None,
+            )
+            for h in self.halves(c)
+        ]
 
     def member(self, c: Community, webid: str) -> Member | None:
         found = self.half(c, webid)

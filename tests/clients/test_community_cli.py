@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from pod_client.cli import cli
+from pod_client.cli import EXIT_CODES, cli
 
 from tests.access.helpers import PUBLIC, Person, make_person
 from tests.conftest import LiveServer, _serve
@@ -187,7 +187,7 @@ def test_the_journey(world: World) -> None:
     assert entry.startswith(url + "ledger/")
 
     # no value rule yet: the ledger says so
-    failed = run_json(alice.session, "community", "ledger", url, "--period", "2026-11", code=1)
+    failed = run_json(alice.session, "community", "ledger", url, "--period", "2026-11", code=EXIT_CODES[422])
     assert failed["error"]["status"] == 422 and "value rule" in failed["error"]["message"]
 
     # a motion to adopt one; everyone votes yes; it passes
