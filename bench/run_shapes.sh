@@ -2,12 +2,15 @@
 # What a shape-constrained container costs a write: PUTs of a contribution document into an
 # unconstrained container and into one constrained by the bundled contribution shape, on one live
 # server (gunicorn, 2 workers x 8 threads). bench/shapes.py does the work; its docstring says what
-# is measured. Ours only: the comparison is with ourselves.
+# is measured. The anchor: the same PUTs into CSS 7 (memory and file), in the same run, when the
+# shared harness has installed it (../shared/bench/setup.sh); CSS has no shape support, so its PUTs
+# are unvalidated.
 #
 #   bench/run_shapes.sh                      # N=1000 PUTs per container per round, ROUNDS=5
 #   N=200 ROUNDS=2 bench/run_shapes.sh       # a quick look, under a minute
 #
 # Env: N (1000) ROUNDS (5) THREADS (8) PORT (3907) OUT (results folder)
+#      CSS (css-mem,css-file when installed; empty: ours only)
 #      SCRATCH ($TMPDIR/pod-bench) OURS_PYTHON (interpreter with pod-server's dependencies).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -32,5 +35,9 @@ mkdir -p "$OUT" "$SCRATCH"
        " rdflib: $("$OURS_PYTHON" -c 'import rdflib; print(rdflib.__version__)')"
 } > "$OUT/machine.txt"
 
+if [ -z "${CSS+x}" ]; then
+  CSS=""
+  [ -d "$SCRATCH/css/node_modules/@solid/community-server" ] && CSS="css-mem,css-file"
+fi
 "$OURS_PYTHON" "$HERE/shapes.py" -n "${N:-1000}" --rounds "${ROUNDS:-5}" --threads "${THREADS:-8}" \
-  --port "${PORT:-3907}" --scratch "$SCRATCH" --out "$OUT"
+  --port "${PORT:-3907}" --scratch "$SCRATCH" --out "$OUT" --css "$CSS" --harness "$HARNESS"

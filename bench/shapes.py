@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What a shape-constrained container costs a write (docs/shapes.md).
 
-    bench/shapes.py [-n 1000] [--rounds 5] [--threads 8] [--port 3907] [--out DIR]
+    bench/shapes.py [-n 1000] [--rounds 5] [--threads 8] [--port 3907] [--out DIR] [--css css-mem,css-file]
 
 Usually run through ``bench/run_shapes.sh``. Starts our server fresh (``bench/start_ours.sh``:
 gunicorn, 2 workers x 8 threads, single-pod open mode, filesystem backend), makes two containers,
@@ -16,6 +16,11 @@ documents into each: ``--rounds`` rounds, each ``-n`` PUTs into (a) then ``-n`` 
 client on one keep-alive connection (latency: p50, p95, mean, and req/s = 1 / mean), after 100
 warm-up PUTs into each (both workers load the shapes). Then the same, ``--threads`` clients at
 once (throughput, req/s). The ratio b/a is reported for each.
+
+With ``--css``, the anchor: each CSS 7 configuration is started and provisioned as
+bench/notifications.py does it (the shared harness's install and helpers; a pod with a public
+read-write container), and the same PUTs go into that container. CSS has no shape-constrained
+containers, so its PUTs are not validated; the report says how much faster our constrained PUT is.
 
 Finally, in this process, the validation alone: ``ShapeLibrary.validate`` of the parsed document
 against the bundled shape, ``-n`` times (p50), which is what (b) adds to a write besides one read of
@@ -159,21 +164,21 @@ def put_many(http: requests.Session, container: str, names: Namer, n: int) -> li
 
 def sequential(containers: dict[str, str], n: int, rounds: int) -> dict[str, list[float]]:
     names = Namer()
-    out: dict[str, list[float]] = {"a": [], "b": []}
+    out: dict[str, list[float]] = {key: [] for key in containers}
     with requests.Session() as http:
-        for key in ("a", "b"):
+        for key in containers:
             put_many(http, containers[key], names, 100)  # warm-up
         for r in range(rounds):
-            for key in ("a", "b"):
+            for key in containers:
                 out[key] += put_many(http, containers[key], names, n)
-            log(f"sequential round {r + 1}/{rounds}: p50 a {pct(out['a'], 50) * 1000:.2f} ms, "
-                f"b {pct(out['b'], 50) * 1000:.2f} ms")  # fmt: skip
+            p50s = ", ".join(f"{key} {pct(out[key], 50) * 1000:.2f} ms" for key in containers)
+            log(f"sequential round {r + 1}/{rounds}: p50 {p50s}")
     return out
 
 
 def parallel(containers: dict[str, str], n: int, rounds: int, threads: int) -> dict[str, float]:
     names = Namer()
-    totals = {"a": 0.0, "b": 0.0}
+    totals = dict.fromkeys(containers, 0.0)
     local = threading.local()
 
     def one(container: str) -> None:
@@ -184,7 +189,7 @@ def parallel(containers: dict[str, str], n: int, rounds: int, threads: int) -> d
 
     with concurrent_pool(threads) as pool:
         for _ in range(rounds):
-            for key in ("a", "b"):
+            for key in containers:
                 t = time.perf_counter()
                 list(pool.map(one, [containers[key]] * n))
                 totals[key] += time.perf_counter() - t
@@ -226,6 +231,51 @@ def validation_alone(n: int) -> dict[str, float]:
     }
 
 
+def css_lines(seq: dict[str, list[float]], conc: dict[str, float], a: argparse.Namespace) -> list[str]:
+    """The anchor: the same PUTs into a public container of CSS 7 (which has no shape-constrained
+    containers, so its PUTs are unvalidated), and how our constrained PUT compares."""
+    names = [name for name in seq if name.startswith("css")]
+    if not names:
+        return []
+    lines = [
+        "The anchor, measured in the same run: the same PUTs into CSS 7.2, which has no shape",
+        "support, so its PUTs are unvalidated. The last two columns: how many times faster our",
+        "constrained PUT (b) is.",
+        "",
+        f"| server | p50 ms | p95 ms | req/s (1 client) | req/s ({a.threads} clients) "
+        f"| (b) faster, p50 | (b) faster, {a.threads} clients |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        t = seq[name]
+        lines.append(
+            f"| {name} | {pct(t, 50) * 1000:.2f} | {pct(t, 95) * 1000:.2f} | {1 / statistics.fmean(t):.0f} | "
+            f"{conc[name]:.0f} | {pct(t, 50) / pct(seq['b'], 50):.2f}x | {conc['b'] / conc[name]:.2f}x |"
+        )
+    return [*lines, ""]
+
+
+def measure_css(a: argparse.Namespace) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Start each of ``--css`` (bench/notifications.py starts and provisions CSS exactly as the
+    shared harness does: a pod with a public read-write container) and PUT the same documents."""
+    import notifications  # bench/notifications.py: CSS start-up and provisioning, shared
+
+    seq: dict[str, list[float]] = {}
+    conc: dict[str, float] = {}
+    options = argparse.Namespace(scratch=a.scratch, harness=a.harness, start_timeout=180.0, redis_url="")
+    for name in a.css:
+        server = notifications.start_server(name, options, Path(a.out_dir) / f"{name}.log")
+        try:
+            notifications.provision(server, options)
+            log(f"{name} up at {server.base}; container {server.container}")
+            containers = {name: server.container}
+            seq.update(sequential(containers, a.n, a.rounds))
+            conc.update(parallel(containers, a.n, a.rounds, a.threads))
+        finally:
+            server.stop()
+    return seq, conc
+
+
 def report(
     seq: dict[str, list[float]], conc: dict[str, float], alone: dict[str, float], a: argparse.Namespace
 ) -> str:
@@ -253,6 +303,7 @@ def report(
         f"ratio b/a: p50 {ratio_p50:.2f}, p95 {ratio_p95:.2f}, "
         f"throughput (a/b req/s, {a.threads} clients) {ratio_rps:.2f}",
         "",
+        *css_lines(seq, conc, a),
         f"validation alone (in process): p50 {alone['validate_p50_ms']:.2f} ms, "
         f"p95 {alone['validate_p95_ms']:.2f} ms; "
         f"parsing the body (rdflib): p50 {alone['parse_p50_ms']:.2f} ms; first use of the shape "
@@ -269,11 +320,19 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=3907)
     ap.add_argument("--scratch", default=os.path.join(tempfile.gettempdir(), "pod-bench"))
     ap.add_argument("--out", default=None)
+    ap.add_argument(
+        "--css",
+        default="",
+        help="also PUT into CSS 7 (comma-separated: css-mem,css-file), installed by ../shared/bench/setup.sh",
+    )
+    ap.add_argument("--harness", default=str(REPO.parent / "shared" / "bench"))
     a = ap.parse_args()
+    a.css = [name for name in a.css.split(",") if name]
     out = Path(
         a.out or Path(a.scratch) / "results" / f"shapes-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     )
     out.mkdir(parents=True, exist_ok=True)
+    a.out_dir = str(out)
     scratch = Path(tempfile.mkdtemp(prefix="shapes-ours-", dir=a.scratch))
     server = start_server(a.port, scratch, out / "server.log")
     try:
@@ -283,6 +342,10 @@ def main() -> None:
         conc = parallel(containers, a.n, a.rounds, a.threads)
     finally:
         server.stop()
+    if a.css:
+        css_seq, css_conc = measure_css(a)
+        seq.update(css_seq)
+        conc.update(css_conc)
     alone = validation_alone(a.n)
     text = report(seq, conc, alone, a)
     (out / "report.md").write_text(text)
