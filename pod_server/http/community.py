@@ -11,7 +11,6 @@ the action -> the JSON answer. Errors are RFC 9457 problem details (the app's on
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,14 +19,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from pod_server.access.credentials import Credentials
-from pod_server.community import founding, membership
+from pod_server.community import founding, governance, ledger, membership
 from pod_server.community.model import Community
 from pod_server.community.service import CommunityService
 from pod_server.errors import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
-    ServiceUnavailable,
     UnsupportedMediaType,
 )
 from pod_server.http import cors, ldp
@@ -45,32 +43,16 @@ Action = Callable[[CommunityService, Community, Credentials, dict[str, Any]], tu
 """``fn(svc, c, credentials, body) -> (status, JSON answer)``; runs under the community's lock."""
 
 
-def _later(module: str, name: str) -> Action:
-    """An action of a module imported on first use (ledger and governance are their own modules)."""
-
-    def run(
-        svc: CommunityService, c: Community, credentials: Credentials, body: dict[str, Any]
-    ) -> tuple[int, dict[str, Any]]:
-        try:
-            found: Action = getattr(importlib.import_module(f"pod_server.community.{module}"), name)
-        except (ImportError, AttributeError):
-            raise ServiceUnavailable(f"the {name} action is not available on this server yet") from None
-        return found(svc, c, credentials, body)
-
-    run.__name__ = name
-    return run
-
-
 ACTIONS: dict[str, Action] = {
     "invite": membership.invite,
     "confirm": membership.confirm,
     "accept": membership.accept,
     "leave": membership.leave,
     "sync": membership.sync,
-    "acknowledge": _later("ledger", "acknowledge"),
-    "propose": _later("governance", "propose"),
-    "vote": _later("governance", "vote"),
-    "tally": _later("governance", "tally"),
+    "acknowledge": ledger.acknowledge,
+    "propose": governance.propose,
+    "vote": governance.vote,
+    "tally": governance.tally,
 }
 
 bp = Blueprint("community", __name__)
