@@ -96,6 +96,28 @@ def test_invite_with_a_role(server: LiveServer, community: Founded) -> None:
     )
 
 
+def test_a_custom_role_added_by_an_admin(server: LiveServer, community: Founded) -> None:
+    """Roles are data: an admin adds one to {c}roles with an N3 Patch; it can be given at once
+    and gets its own derived group."""
+    patch = (
+        "@prefix solid: <http://www.w3.org/ns/solid/terms#> . @prefix org: <http://www.w3.org/ns/org#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "_:p a solid:InsertDeletePatch ;\n"
+        '  solid:inserts { <#translator> a org:Role ; rdfs:label "translator" } .'
+    )
+    added = community.admin.patch(
+        community.url + "roles", data=patch.encode(), headers={"Content-Type": "text/n3"}
+    )
+    assert added.status_code in (200, 204), added.text
+    erin, _ = join(community, server, "erin", role="translator")
+    assert group(community, "translator") == {erin.webid}
+    entry = next(m for m in community.roster()["members"] if m["webid"] == erin.webid)
+    assert entry["roles"] == ["member", "translator"]
+    # Only admins may change the roles.
+    refused = PUBLIC.patch(community.url + "roles", data=patch.encode(), headers={"Content-Type": "text/n3"})
+    assert refused.status_code == 401
+
+
 def test_accept_a_join_request(server: LiveServer, community: Founded) -> None:
     dave, agent = person(server, "dave")
     half = write_member_half(agent, dave, community.webid)
