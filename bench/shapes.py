@@ -11,7 +11,7 @@ gunicorn, 2 workers x 8 threads, single-pod open mode, filesystem backend), make
     <https://w3id.org/pod-server/shapes/contribution>`` (the bundled contribution shape, which
     merges the measure shape and has a SHACL-SPARQL constraint),
 
-and PUTs the same realistic contribution document (the contract's example, 17 triples) as new
+and PUTs the same realistic contribution document (the model's example, 17 triples) as new
 documents into each: ``--rounds`` rounds, each ``-n`` PUTs into (a) then ``-n`` into (b), one
 client on one keep-alive connection (latency: p50, p95, mean, and req/s = 1 / mean), after 100
 warm-up PUTs into each (both workers load the shapes). Then the same, ``--threads`` clients at

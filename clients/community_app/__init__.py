@@ -1,5 +1,5 @@
 """An example community web app: log in with Solid-OIDC and see a community's members,
-contributions, credit and open proposals, read from the pods they live in (notes/communities.md).
+contributions, credit and open proposals, read from the pods they live in (docs/community-model.md).
 
 Run it::
 

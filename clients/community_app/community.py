@@ -1,4 +1,4 @@
-"""The community's profile and its members (notes/communities.md §3, §4, §5).
+"""The community's profile and its members (docs/community-model.md §3, §4, §5).
 
 Members come from ``GET {c}.well-known/community`` when the server offers it (it checks both
 halves of every membership as the community); otherwise from the plain resources: the community

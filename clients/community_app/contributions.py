@@ -1,4 +1,4 @@
-"""Contributions and their acknowledgements (notes/communities.md §6).
+"""Contributions and their acknowledgements (docs/community-model.md §6).
 
 A contribution lives in its author's pod, readable by whom its ACL says; the community learns of it
 from an announcement in ``{c}contributions/`` (members only) and acknowledges it with an entry in

@@ -1,4 +1,4 @@
-"""Credit reports (notes/communities.md §8): the latest report in ``{c}credit/``, per member the
+"""Credit reports (docs/community-model.md §8): the latest report in ``{c}credit/``, per member the
 amount and the claims behind it."""
 
 from __future__ import annotations

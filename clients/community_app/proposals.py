@@ -1,4 +1,4 @@
-"""Open motions (notes/communities.md §7): ``{c}proposals/{id}`` whose vote event has not ended
+"""Open motions (docs/community-model.md §7): ``{c}proposals/{id}`` whose vote event has not ended
 and that no decision in ``{c}decisions/`` has tallied; each with the ballots recorded so far,
 read with the visitor's session."""
 

@@ -5,22 +5,22 @@ A community is a pod (``{c}``) whose WebID ``{c}profile/card#me`` is the communi
 Everything a member says lives in the member's own pod and is *linked* from the community; the
 community's pod holds only what the community says. :class:`Community` writes the member's side
 with plain Solid requests and calls the community's JSON endpoints
-(``{c}.well-known/community/<action>``, contract §5) for the rest:
+(``{c}.well-known/community/<action>``, model §5) for the rest:
 
-- **Membership has two halves** (contract §4). The member half, ``{m}memberships/{ckey}`` (node
+- **Membership has two halves** (model §4). The member half, ``{m}memberships/{ckey}`` (node
   ``#membership``, ``ckey`` = :func:`key_of` the community's WebID), says "I am a member of C" and
   points (``rdfs:seeAlso``) at the community half ``{c}members/{key}#membership`` (``key`` =
   :func:`key_of` the member's WebID). Both URLs are predictable, so the member half is always
   written *first*, then the community is asked to write its half. The member half is readable by
   the community's agent (it checks it) and nobody else but its owner.
-- **Contributions** (contract §6) are ValueFlows economic events in ``{m}contributions/``, each
+- **Contributions** (model §6) are ValueFlows economic events in ``{m}contributions/``, each
   with an ACL that gives the chosen :data:`VISIBILITY`; they are announced to the community with an
   ``as:Announce`` in ``{c}contributions/``.
-- **Ballots** (contract §7) are ``opengov:Vote`` documents in ``{m}votes/``, readable by the
+- **Ballots** (model §7) are ``opengov:Vote`` documents in ``{m}votes/``, readable by the
   community; the community records a ballot by reference, and a later ballot replaces an earlier one.
 
 The member-side containers this module creates declare the shape their documents must conform to
-(``ldp:constrainedBy`` in the container's description resource, contract §2), so a server that
+(``ldp:constrainedBy`` in the container's description resource, model §2), so a server that
 validates them refuses a malformed document before it is stored.
 
 Failures raise :mod:`pod_client.errors`; the community endpoints answer RFC 9457 problem+json, whose
@@ -71,9 +71,9 @@ from pod_client.vocab import (
 )
 
 WELL_KNOWN = ".well-known/community"
-"""Where a community pod answers its JSON endpoints (contract §5), relative to ``{c}``."""
+"""Where a community pod answers its JSON endpoints (model §5), relative to ``{c}``."""
 COMMUNITIES = ".communities"
-"""``POST {base}.communities`` founds a community (contract §5), relative to the server's base."""
+"""``POST {base}.communities`` founds a community (model §5), relative to the server's base."""
 JSON = "application/json"
 TURTLE = "text/turtle"
 
@@ -82,7 +82,7 @@ VISIBILITY: dict[str, URIRef] = {
     "community": CBPP.CommunityOnly,
     "public": CBPP.Public,
 }
-"""Visibility names (CLI ``--visibility``) -> terms (contract §6). Enforced by each document's ACL:
+"""Visibility names (CLI ``--visibility``) -> terms (model §6). Enforced by each document's ACL:
 private = its owner only; community = Read for the community's agent and its members group;
 public = Read for everyone."""
 
@@ -92,10 +92,10 @@ ACTIONS: dict[str, URIRef] = {
     "produce": VF.produce,
     "cite": VF.cite,
 }
-"""Contribution actions (ValueFlows ``vf:action``, contract §6) by name."""
+"""Contribution actions (ValueFlows ``vf:action``, model §6) by name."""
 
 VOTE_OPTIONS = ("yes", "no", "abstain")
-"""What a ballot's ``schema:option`` may say (contract §7)."""
+"""What a ballot's ``schema:option`` may say (model §7)."""
 
 _UNREADABLE = (Forbidden, NotAuthenticated, NotFound)
 _UNSAFE_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
@@ -106,7 +106,7 @@ _UNSAFE_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 
 def key_of(iri: str) -> str:
     """The first 24 hex characters of sha256(``iri`` as UTF-8): the name of a membership half
-    (contract §3: ``{c}members/{key_of(W)}``; §4: ``{m}memberships/{key_of(C)}``)."""
+    (model §3: ``{c}members/{key_of(W)}``; §4: ``{m}memberships/{key_of(C)}``)."""
     return hashlib.sha256(iri.encode("utf-8")).hexdigest()[:24]
 
 
@@ -132,7 +132,7 @@ def community_of_motion(url: str) -> str:
 
 def motion_iri(url: str) -> str:
     """The motion's node IRI, ``{c}proposals/{id}#motion``, from the document, the motion or its
-    vote event (contract §7)."""
+    vote event (model §7)."""
     return urldefrag(url)[0] + "#motion"
 
 
@@ -152,7 +152,7 @@ def now() -> datetime:
 
 
 def timestamp(moment: datetime) -> Literal:
-    """``moment`` (made UTC) as an ``xsd:dateTimeStamp`` (contract §6: times carry a zone)."""
+    """``moment`` (made UTC) as an ``xsd:dateTimeStamp`` (model §6: times carry a zone)."""
     if moment.tzinfo is None:
         raise ValueError(f"{moment.isoformat()} has no time zone: give one (e.g. ...Z)")
     text = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -165,7 +165,7 @@ def timestamp(moment: datetime) -> Literal:
 @dataclass(frozen=True)
 class MemberInfo:
     """One person on a community's roster (``GET {c}.well-known/community``). ``roles`` are role
-    names (``"member"``, ``"admin"``, ...); ``confirmed`` is whether both halves agree (contract
+    names (``"member"``, ``"admin"``, ...); ``confirmed`` is whether both halves agree (model
     §4); ``membership`` the community half's URL."""
 
     webid: str
@@ -188,7 +188,7 @@ class MemberInfo:
 
 @dataclass(frozen=True)
 class CommunityInfo:
-    """A community's public description: the JSON roster and the profile (contract §3, §5)."""
+    """A community's public description: the JSON roster and the profile (model §3, §5)."""
 
     url: str
     webid: str
@@ -230,7 +230,7 @@ class CommunityInfo:
 
 @dataclass(frozen=True)
 class Contribution:
-    """A contribution as read from its author's pod (contract §6). ``iri`` is the node
+    """A contribution as read from its author's pod (model §6). ``iri`` is the node
     (``...#it``); ``hours`` the effort in hours (minutes converted), ``None`` without one;
     ``when`` the ``vf:hasPointInTime`` (else ``vf:hasEnd``) as written."""
 
@@ -309,7 +309,7 @@ def effort_hours(graph: Graph, node: Node) -> Decimal | None:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A motion in ``{c}proposals/`` (contract §7): ``open`` while its vote event has not ended
+    """A motion in ``{c}proposals/`` (model §7): ``open`` while its vote event has not ended
     and no decision names it."""
 
     motion: str
@@ -350,7 +350,7 @@ class Unreadable:
     reason: str
 
 
-# -- effects of motions (contract §7, the JSON of propose) ----
+# -- effects of motions (model §7, the JSON of propose) ----
 
 
 def remove_member(webid: str) -> dict[str, Any]:
@@ -394,7 +394,7 @@ def adopt_decision_rule(
     electorate: str | None = None,
     weighting: str | None = None,
 ) -> dict[str, Any]:
-    """The effect "adopt this decision rule" (contract §7): ``quorum`` and ``threshold`` in [0, 1],
+    """The effect "adopt this decision rule" (model §7): ``quorum`` and ``threshold`` in [0, 1],
     the voting ``period`` (xsd:duration), the electorate role name, ``weighting``
     ``"one-member-one-vote"`` or ``"credit-weighted"``."""
     for name, value in (("quorum", quorum), ("threshold", threshold)):
@@ -460,7 +460,7 @@ def kind_term(name: str) -> URIRef:
 
 
 def member_half(doc: str, webid: str, community: str) -> Graph:
-    """The member half of a membership (contract §4), at ``doc`` (node ``#membership``), pointing at
+    """The member half of a membership (model §4), at ``doc`` (node ``#membership``), pointing at
     the community half ``{c}members/{key_of(webid)}#membership``."""
     c = community_root(community)
     graph = _graph()
@@ -487,7 +487,7 @@ def contribution_graph(
     visibility: str = "community",
     action: str = "work",
 ) -> Graph:
-    """A contribution (contract §6) at ``doc``, node ``#it``. Either ``at`` (``vf:hasPointInTime``)
+    """A contribution (model §6) at ``doc``, node ``#it``. Either ``at`` (``vf:hasPointInTime``)
     or ``begin`` and ``end``; neither: now. ``ValueError`` for what the contribution shape
     would refuse anyway (no kind, an unknown kind or visibility, negative hours, a note over 2000
     characters)."""
@@ -537,7 +537,7 @@ def contribution_graph(
 
 
 def ballot_graph(doc: str, *, voter: str, motion: str, option: str) -> Graph:
-    """A ballot (contract §7) at ``doc``, node ``#vote``, for the vote event of ``motion``."""
+    """A ballot (model §7) at ``doc``, node ``#vote``, for the vote event of ``motion``."""
     if option not in VOTE_OPTIONS:
         raise ValueError(f"vote {', '.join(VOTE_OPTIONS)}; not {option!r}")
     graph = _graph()
@@ -550,7 +550,7 @@ def ballot_graph(doc: str, *, voter: str, motion: str, option: str) -> Graph:
 
 
 def visibility_acl(doc: str, acl: str, *, owner: str, community: str, visibility: str) -> Graph:
-    """The ACL of a member's document for a visibility (contract §6): its owner keeps Read, Write
+    """The ACL of a member's document for a visibility (model §6): its owner keeps Read, Write
     and Control; ``community`` adds Read for the community's agent and its members group;
     ``public`` Read for everyone (foaf:Agent)."""
     if visibility not in VISIBILITY:
@@ -649,7 +649,7 @@ class Community:
         links: Sequence[str] = (),
         storage: str | None = None,
     ) -> tuple[Community, dict[str, Any]]:
-        """Found the community ``{server_base}{name}/`` (contract §5): the founder's member half is
+        """Found the community ``{server_base}{name}/`` (model §5): the founder's member half is
         written first (in their pod), then ``POST {base}.communities`` creates the pod, with the
         founder as its first admin. Returns the community and the server's answer
         (``{"community", "pod", "membership", "confirmed"}``). When the server refuses (the name
@@ -779,7 +779,7 @@ class Community:
         return f"{self.url}members/{key_of(webid or self._webid())}#membership"
 
     def write_member_half(self) -> str:
-        """Write (or rewrite) the member half (contract §4), readable by the community's agent
+        """Write (or rewrite) the member half (model §4), readable by the community's agent
         only besides its owner; returns its node IRI ``...#membership``. The ``memberships/``
         container is created constrained by the membership shape when missing."""
         container = self.storage() + "memberships/"
@@ -822,7 +822,7 @@ class Community:
         return self._action("accept", body)
 
     def accept_invitation(self) -> dict[str, Any]:
-        """Accept an invitation: write the member half, then ``confirm`` (contract §5)."""
+        """Accept an invitation: write the member half, then ``confirm`` (model §5)."""
         half = self.write_member_half()
         return self._action("confirm", {"membership": half})
 
@@ -850,7 +850,7 @@ class Community:
         then **delete** the member half.
 
         Deleting rather than marking it ended: the member half is the claim "I am a member", and
-        confirmation is defined by its existence (contract §4), so once it is gone no later
+        confirmation is defined by its existence (model §4), so once it is gone no later
         ``sync`` can count the membership again even if the community's side failed to record
         the end; the dated history is the community half's (begin, end, the ``as:Leave``). The
         answer gains ``"member_half_deleted": bool``."""
@@ -923,7 +923,7 @@ class Community:
         return self._post_turtle(self.url + "contributions/", relative_turtle(graph, _PLACEHOLDER))
 
     def digest_of(self, contribution: str) -> str:
-        """The content digest (contract §5) of the contribution document as this session reads it
+        """The content digest (model §5) of the contribution document as this session reads it
         now, as Turtle."""
         doc = urldefrag(contribution)[0]
         response = raise_for_status(self.session.request("GET", doc, headers={"Accept": TURTLE}))
@@ -1042,7 +1042,7 @@ class Community:
 
 def ensure_container(pod: Pod, container: str, shape: URIRef | None = None) -> bool:
     """Create ``container`` when it does not exist, declaring ``shape`` in its description
-    resource (``<container> ldp:constrainedBy <shape>``, contract §2; found by ``Link
+    resource (``<container> ldp:constrainedBy <shape>``, model §2; found by ``Link
     rel="describedby"``, else ``{container}.meta``). An existing container is left as it is.
     Returns whether it was created."""
     if pod.exists(container):

@@ -1,4 +1,4 @@
-"""The ledger service: turn a community's acknowledged contributions into credit (contract §8).
+"""The ledger service: turn a community's acknowledged contributions into credit (model §8).
 
 A community's ``{c}ledger/`` holds acknowledgements (server-written, append-only); the
 contributions themselves stay in their authors' pods. A credit report for a period is computed
@@ -64,7 +64,7 @@ class NoValueRule(PodClientError):
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """An acknowledgement in ``{c}ledger/`` (contract §6): ``iri`` the entry node (``...#entry``)."""
+    """An acknowledgement in ``{c}ledger/`` (model §6): ``iri`` the entry node (``...#entry``)."""
 
     iri: str
     contribution: str
@@ -130,7 +130,7 @@ class ContributionRecord:
 
 @dataclass(frozen=True)
 class ValueRule:
-    """A value rule (contract §7): credit per hour, weights by kind IRI (others weigh 1.0), an
+    """A value rule (model §7): credit per hour, weights by kind IRI (others weigh 1.0), an
     optional cap per person per period. ``unit`` is the credit's unit (``{rule document}#credit``)."""
 
     iri: str
@@ -219,7 +219,7 @@ class Skipped:
 
 @dataclass(frozen=True)
 class CreditReport:
-    """The credit of one period (contract §8). ``entries`` are the ledger entries the run used
+    """The credit of one period (model §8). ``entries`` are the ledger entries the run used
     (every entry read, superseded ones included: they were considered)."""
 
     community: str
@@ -362,7 +362,7 @@ WHERE {
 ORDER BY ?receiver
 """
 """SPARQL over a written credit report: each ``cbpp:CreditTotal`` with its stated
-``uncappedAmount``/``amount`` and the same recomputed from its claims (contract §8: "recomputable").
+``uncappedAmount``/``amount`` and the same recomputed from its claims (model §8: "recomputable").
 They must be equal in every row (numerically: ``xsd:decimal``)."""
 
 

@@ -1,6 +1,6 @@
 """The community agent: the server reading and notifying *as* a community ``C``.
 
-Members grant ``C`` access to their halves, contributions and ballots (contract §4, §6, §7); the
+Members grant ``C`` access to their halves, contributions and ballots (model §4, §6, §7); the
 server reads them with exactly that access, never more:
 
 - a URL on this server is read from the store after Web Access Control says ``C`` may Read it

@@ -1,4 +1,4 @@
-"""What a motion does if it passes (contract §7): its effect, from JSON to RDF to the change.
+"""What a motion does if it passes (model §7): its effect, from JSON to RDF to the change.
 
 A motion's effect is one of::
 
@@ -265,7 +265,7 @@ PARSERS: Mapping[str, Callable[[dict[str, Any], Mapping[str, str]], Effect]] = {
 
 
 def parse_effect(data: object, roles: Mapping[str, str]) -> Effect:
-    """The effect of a ``propose`` body (contract §7), checked strictly; 400 naming the problem.
+    """The effect of a ``propose`` body (model §7), checked strictly; 400 naming the problem.
     ``roles`` maps the community's role names to role IRIs."""
     if not isinstance(data, dict) or data.get("type") not in PARSERS:
         raise BadRequest(f"effect must be an object whose type is one of {', '.join(PARSERS)}")
@@ -308,7 +308,7 @@ def _admit_applied(svc: CommunityService, c: Community, graph: Graph, effect: No
     if known is not None and known.active:
         raise Conflict(f"{member} is already a member")
     node = svc.admit(c, str(member), [str(role)], generated_by=event)
-    # Like an invitation (contract §7): confirmed once W links the membership from their pod.
+    # Like an invitation (model §7): confirmed once W links the membership from their pod.
     svc.announce(
         c, str(member), AS.Invite, URIRef(node), "the community decided to admit you; confirm to join"
     )
@@ -359,7 +359,7 @@ def _decision_rule_applied(
 
 
 def _repoint(svc: CommunityService, c: Community, predicate: URIRef, target: URIRef) -> None:
-    """The community profile's ``predicate`` now names ``target`` alone (contract §7)."""
+    """The community profile's ``predicate`` now names ``target`` alone (model §7)."""
 
     def change(profile: Graph) -> None:
         profile.remove((URIRef(c.webid), predicate, None))

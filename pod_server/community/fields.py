@@ -1,4 +1,4 @@
-"""Fields of the JSON bodies the community endpoints take (contract §5): each helper returns the
+"""Fields of the JSON bodies the community endpoints take (model §5): each helper returns the
 checked value or raises :class:`~pod_server.errors.BadRequest` naming the field and the fix."""
 
 from __future__ import annotations

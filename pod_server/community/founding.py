@@ -1,4 +1,4 @@
-"""Founding a community: ``POST {base}.communities`` (contract §3 and §5).
+"""Founding a community: ``POST {base}.communities`` (model §3 and §5).
 
 The request is checked first (who asks, the fields); then the accounts service makes an ordinary
 pod under the founder's account, the community layout (:mod:`pod_server.community.layout`) is

@@ -1,4 +1,4 @@
-"""Motions, votes and decisions (contract §7): ``propose``, ``vote`` and ``tally``.
+"""Motions, votes and decisions (model §7): ``propose``, ``vote`` and ``tally``.
 
 A motion is ``{c}proposals/{id}`` (server-written, shape ``motion``)::
 
@@ -159,7 +159,7 @@ class BallotRead:
 
 
 def read_ballot(svc: CommunityService, c: Community, iri: str) -> BallotRead:
-    """Read the ballot ``iri`` as ``C`` (contract §7); 422 when unreadable, not conforming to the
+    """Read the ballot ``iri`` as ``C`` (model §7); 422 when unreadable, not conforming to the
     vote shape, or without exactly one agent, vote event and known option."""
     graph = svc.agent.graph(c.webid, iri)
     validation = svc.shapes.validate(graph, "vote")
@@ -195,7 +195,7 @@ def motion_graph(
     effect: Effect | None,
     opens: datetime,
 ) -> Graph:
-    """The motion document ``url`` (contract §7), its vote open from ``opens`` for the rule's period."""
+    """The motion document ``url`` (model §7), its vote open from ``opens`` for the rule's period."""
     graph = new_graph()
     graph.bind("opengov", OPENGOV._NS)
     graph.bind("schema", SCHEMA._NS)
@@ -459,7 +459,7 @@ def decision_graph(
     tallied_by: str,
     now: datetime,
 ) -> Graph:
-    """``{c}decisions/{id}`` (contract §7)."""
+    """``{c}decisions/{id}`` (model §7)."""
     graph = new_graph()
     graph.bind("opengov", OPENGOV._NS)
     graph.bind("schema", SCHEMA._NS)

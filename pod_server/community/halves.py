@@ -1,4 +1,4 @@
-"""The community half of a membership (contract §4): ``{c}members/{key}``, node ``#membership``.
+"""The community half of a membership (model §4): ``{c}members/{key}``, node ``#membership``.
 
 ::
 
@@ -104,7 +104,7 @@ def half_graph(
 ) -> Graph:
     """A new community half. ``generated_by`` is an IRI (a decision event, the founding) or a
     fragment of this document: ``#invite`` or ``#accept``, then described as an ``as:Invite`` /
-    ``as:Accept`` by ``actor`` (contract §4)."""
+    ``as:Accept`` by ``actor`` (model §4)."""
     node = URIRef(c.half_of(webid))
     document = document_of(str(node))
     graph = new_graph()

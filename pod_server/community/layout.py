@@ -1,4 +1,4 @@
-"""What a new community pod holds (contract §3), as documents to write in order.
+"""What a new community pod holds (model §3), as documents to write in order.
 
 ``POST {base}.communities`` first makes an ordinary pod through the accounts service, then writes
 these documents over it: the community profile replaces the person profile, and every container
@@ -59,7 +59,7 @@ CONSTRAINED = {
     "members/": "membership",
     "rules/": "value-rule",
 }
-"""Container -> the bundled shape document its ``.meta`` names (contract §3)."""
+"""Container -> the bundled shape document its ``.meta`` names (model §3)."""
 
 CONTAINERS = (
     "members/",
@@ -79,7 +79,7 @@ DEFAULT_POLICY: dict[str, tuple[URIRef, ...]] = {
     MAINTAINER: (CBPP.acknowledge, CBPP.propose, CBPP.vote),
     MEMBER: (CBPP.propose, CBPP.vote),
 }
-"""Role -> the ODRL actions ``{c}governance/policy`` grants it at founding (contract §3)."""
+"""Role -> the ODRL actions ``{c}governance/policy`` grants it at founding (model §3)."""
 
 ALL = (ACL.Read, ACL.Write, ACL.Append, ACL.Control)
 READ = (ACL.Read,)
@@ -160,7 +160,7 @@ def acl_graph(target: str, grants: Iterable[Grant], *, default: bool) -> Graph:
 
 
 def profile_graph(c: Community, founding: Founding, issuer: str) -> Graph:
-    """The community's WebID profile (contract §3): ``C`` is an organisation, a group and a
+    """The community's WebID profile (model §3): ``C`` is an organisation, a group and a
     ``cbpp:Community`` whose governance, groups and containers are linked from here."""
     graph = _graph()
     card, me = URIRef(c.at("profile/card")), URIRef(c.webid)
@@ -225,7 +225,7 @@ def policy_graph(c: Community, grants: dict[str, tuple[URIRef, ...]] = DEFAULT_P
 
 
 def rules_graph(c: Community) -> Graph:
-    """``{c}governance/rules``: the default decision rule (contract §3 and §7)."""
+    """``{c}governance/rules``: the default decision rule (model §3 and §7)."""
     graph = _graph()
     rule = URIRef(c.at("governance/rules#default"))
     graph.add((rule, RDF.type, CBPP.DecisionRule))

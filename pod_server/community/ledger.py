@@ -1,6 +1,6 @@
-"""The community ledger (contract §6): acknowledgements of members' contributions.
+"""The community ledger (model §6): acknowledgements of members' contributions.
 
-``POST {c}.well-known/community/acknowledge`` (contract §5) lets a reviewer whom the policy grants
+``POST {c}.well-known/community/acknowledge`` (model §5) lets a reviewer whom the policy grants
 ``cbpp:acknowledge`` record that the community accepts (or rejects) a contribution *as the
 reviewer read it*. The server:
 
@@ -102,7 +102,7 @@ class Contribution:
 
 
 def read_contribution(svc: CommunityService, c: Community, iri: str) -> Contribution:
-    """Read the contribution ``iri`` as ``C`` and check it (contract §6): 422 when unreadable, not
+    """Read the contribution ``iri`` as ``C`` and check it (model §6): 422 when unreadable, not
     RDF, not conforming to the contribution shape, not a ``cbpp:Contribution`` with exactly one
     provider, or not received by ``C``."""
     document = urldefrag(iri)[0]
@@ -110,7 +110,7 @@ def read_contribution(svc: CommunityService, c: Community, iri: str) -> Contribu
     if fetched.status != 200:
         raise UnprocessableContent(
             f"{document} could not be read as {c.webid} (status {fetched.status}); the contributor must "
-            f"give {c.webid} Read access to it (contract §6: visibility CommunityOnly or Public)"
+            f"give {c.webid} Read access to it (model §6: visibility CommunityOnly or Public)"
         )
     graph = read_document(fetched.body, document, fetched.content_type or "text/turtle")
     validation = svc.shapes.validate(graph, "contribution")
@@ -151,7 +151,7 @@ class Entry:
 def entry_graph(
     c: Community, url: str, ack: Acknowledging, contribution: Contribution, reviewer: str, now: Literal
 ) -> Graph:
-    """The entry document ``url`` (contract §6)."""
+    """The entry document ``url`` (model §6)."""
     graph = new_graph()
     entry = URIRef(url + ENTRY_FRAGMENT)
     graph.add((entry, RDF.type, CBPP.Acknowledgement))
@@ -216,7 +216,7 @@ def entries(svc: CommunityService, c: Community) -> list[Entry]:
 
 
 def superseded(all_entries: Iterable[Entry]) -> dict[str, str]:
-    """Entry IRI -> the IRI of an entry that corrects it (contract §6: corrections are new
+    """Entry IRI -> the IRI of an entry that corrects it (model §6: corrections are new
     entries; an entry is superseded when a later one ``vf:corrects`` it)."""
     return {e.corrects: e.iri for e in all_entries if e.corrects is not None}
 
@@ -235,7 +235,7 @@ def current(all_entries: Iterable[Entry]) -> dict[str, Entry]:
 def acknowledge(
     svc: CommunityService, c: Community, credentials: Credentials, body: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    """``POST {c}.well-known/community/acknowledge`` (contract §5): 201 ``{"entry": IRI,
+    """``POST {c}.well-known/community/acknowledge`` (model §5): 201 ``{"entry": IRI,
     "digest": ..., "verdict": ...}``. 400 bad field; 401/403 not permitted (policy
     ``cbpp:acknowledge``); 403 self-acknowledgement; 409 the contribution changed since the
     reviewer's digest; 422 unreadable, non-conforming or not offered to this community, or

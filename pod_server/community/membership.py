@@ -1,4 +1,4 @@
-"""The membership actions of ``POST {c}.well-known/community/<action>`` (contract §5): invite,
+"""The membership actions of ``POST {c}.well-known/community/<action>`` (model §5): invite,
 confirm, accept, leave, sync; and the roster ``GET {c}.well-known/community`` answers.
 
 Each action is ``fn(svc, c, credentials, body) -> (status, JSON answer)``, runs under the
@@ -77,7 +77,7 @@ def invite(svc: CommunityService, c: Community, credentials: Credentials, body: 
 
 def confirm(svc: CommunityService, c: Community, credentials: Credentials, body: dict[str, Any]) -> Answer:
     """The invited W links their member half: 404 without an invitation, 422 when the member
-    half does not agree (contract §4)."""
+    half does not agree (model §4)."""
     fields.only(body, {"membership"})
     webid = _webid(c, credentials, "confirm your membership of")
     member_half = fields.required_iri(body, "membership")

@@ -1,7 +1,7 @@
 """What a community and a membership are, as values (docs/decisions/0009-communities.md).
 
 A community is a pod whose WebID profile says ``C a cbpp:Community``; ``C = {c}profile/card#me``
-is the community's own agent. A membership has two halves (contract §4): the community half at a
+is the community's own agent. A membership has two halves (model §4): the community half at a
 predictable URL, ``{c}members/{key}#membership`` with ``key = member_key(W)``, and the member's
 half somewhere in one of W's storages. Only a membership whose halves point at each other is
 *confirmed*.
@@ -80,7 +80,7 @@ class Member:
 
     ``roles`` are role IRIs from the community half (the community gives roles; the member's half
     cannot add any). ``confirmed`` holds only when both halves agree and the membership has not
-    ended (contract §4); ``ended`` once the community half has ``time:hasEnd``.
+    ended (model §4); ``ended`` once the community half has ``time:hasEnd``.
     """
 
     webid: str

@@ -153,7 +153,7 @@ class CommunityService:
         return iri
 
     def policy(self, c: Community) -> Policy:
-        """The ODRL policy the profile names with ``cbpp:governedBy`` (contract §3)."""
+        """The ODRL policy the profile names with ``cbpp:governedBy`` (model §3)."""
         profile = self.read_graph(c, "profile/card")
         policy = profile.value(URIRef(c.webid), CBPP.governedBy)
         if not isinstance(policy, URIRef) or not str(policy).startswith(c.url):

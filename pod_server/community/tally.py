@@ -1,4 +1,4 @@
-"""Decision rules and the arithmetic of a vote (contract §7), as pure values and functions.
+"""Decision rules and the arithmetic of a vote (model §7), as pure values and functions.
 
 A decision rule (``cbpp:DecisionRule``) names an electorate (a role), a quorum and a threshold
 (decimals in [0, 1]), a voting period (``xsd:duration``) and a weighting. A motion passes when
@@ -27,7 +27,7 @@ from pod_server.vocab import CBPP, RDF
 
 YES, NO, ABSTAIN = "yes", "no", "abstain"
 OPTIONS = (YES, NO, ABSTAIN)
-"""The values of ``schema:option`` a ballot may carry (contract §7)."""
+"""The values of ``schema:option`` a ballot may carry (model §7)."""
 
 WEIGHTINGS = (CBPP.OneMemberOneVote, CBPP.CreditWeighted)
 

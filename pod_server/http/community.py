@@ -1,4 +1,4 @@
-"""The community endpoints (contract §5): JSON in and out, Solid-OIDC exactly as for LDP requests.
+"""The community endpoints (model §5): JSON in and out, Solid-OIDC exactly as for LDP requests.
 
 - ``POST {base}.communities`` founds a community (:mod:`pod_server.community.founding`);
 - ``GET {c}.well-known/community`` answers the roster, to anyone;

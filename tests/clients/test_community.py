@@ -281,7 +281,7 @@ def test_digest_changes_with_any_term() -> None:
 
 @pytest.mark.parametrize("text,content_type", [(TURTLE, "text/turtle"), (NTRIPLES, "application/n-triples")])
 def test_digest_agrees_with_the_servers(text: str, content_type: str) -> None:
-    # Two implementations of contract §5 (pod_client must not import pod_server): they must agree.
+    # Two implementations of model §5 (pod_client must not import pod_server): they must agree.
     assert content_digest(text, DOC, content_type) == server_digest(text.encode(), DOC, content_type)
 
 
@@ -344,7 +344,7 @@ def test_the_member_half_is_in_the_members_pod_for_the_community_only(world: Wor
     )
     assert PUBLIC.get(half).status_code == 401
     assert world.agent(world.dave).get(half).status_code == 403
-    # memberships/ declares its shape (contract §2)
+    # memberships/ declares its shape (model §2)
     meta = Pod(session_for(world.server, world.alice)).get_graph(world.alice.pod + "memberships/.meta").graph
     assert (URIRef(world.alice.pod + "memberships/"), LDP.constrainedBy, None) in meta
 

@@ -1,7 +1,7 @@
 """The example community app (clients/community_app) against a live pod-server.
 
 The community's data is seeded directly as plain Solid resources, in the Turtle of
-notes/communities.md §3, §4, §6, §7, §8 (authenticated PUTs as the community and its members), so
+docs/community-model.md §3, §4, §6, §7, §8 (authenticated PUTs as the community and its members), so
 these tests need none of the server's community endpoints. The browser test logs in through
 pod-server's real login and consent pages; the HTTP tests feed the app bad data from a tiny server.
 """

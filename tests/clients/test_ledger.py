@@ -262,7 +262,7 @@ def test_the_report_recomputes_with_its_own_query(case: Case) -> None:
         assert uncapped.toPython() == re_uncapped.toPython() == Decimal(case.totals[str(receiver)][0])
         assert amount.toPython() == re_amount.toPython() == Decimal(case.totals[str(receiver)][1])
         assert int(claims) == len(report.total_for(str(receiver)).claims)  # type: ignore[union-attr]
-    # Every figure is traceable (contract §8): claims to contributions and entries, the run to the rule.
+    # Every figure is traceable (model §8): claims to contributions and entries, the run to the rule.
     report_node, run_node = URIRef(url + "#report"), URIRef(url + "#run")
     assert (report_node, RDF.type, CBPP.CreditReport) in graph
     assert (report_node, PROV.wasGeneratedBy, run_node) in graph

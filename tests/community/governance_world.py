@@ -90,7 +90,7 @@ def someone(server: LiveServer, name: str) -> Someone:
 
 
 def member_half(world: World, who: Someone) -> str:
-    """Write ``who``'s half of the membership in their pod (contract §4); its node IRI."""
+    """Write ``who``'s half of the membership in their pod (model §4); its node IRI."""
     key = hashlib.sha256(world.webid.encode()).hexdigest()[:24]
     url = f"{who.pod}memberships/{key}"
     community_half = world.at(
@@ -160,7 +160,7 @@ def contribution(
 
 
 def ballot(world: World, who: Someone, event: str, option: str, *, agent: str | None = None) -> str:
-    """A ballot in ``who``'s pod readable by C (contract §7); its node IRI."""
+    """A ballot in ``who``'s pod readable by C (model §7); its node IRI."""
     url = f"{who.pod}votes/{uuid.uuid4().hex[:8]}"
     write_private(
         who,

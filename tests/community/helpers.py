@@ -18,7 +18,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 
 def key(iri: str) -> str:
-    """Written out here, not imported: the contract's rule is what the test checks."""
+    """Written out here, not imported: the model's rule is what the test checks."""
     return hashlib.sha256(iri.encode("utf-8")).hexdigest()[:24]
 
 

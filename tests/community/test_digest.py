@@ -1,4 +1,4 @@
-"""Content digests (contract §5): one digest per graph, whatever the syntax; bounded input."""
+"""Content digests (model §5): one digest per graph, whatever the syntax; bounded input."""
 
 from __future__ import annotations
 

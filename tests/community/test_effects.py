@@ -1,4 +1,4 @@
-"""Effects of motions (contract §7): the propose body's JSON, checked strictly, and adopted
+"""Effects of motions (model §7): the propose body's JSON, checked strictly, and adopted
 rules checked against their own shapes."""
 
 from __future__ import annotations

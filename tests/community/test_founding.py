@@ -1,4 +1,4 @@
-"""POST {base}.communities (contract §3, §5): the layout, who may found one, and atomicity."""
+"""POST {base}.communities (model §3, §5): the layout, who may found one, and atomicity."""
 
 from __future__ import annotations
 

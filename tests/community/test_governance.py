@@ -1,4 +1,4 @@
-"""Governance (contract §5 propose/vote/tally, §7): the documents written, checked against the
+"""Governance (model §5 propose/vote/tally, §7): the documents written, checked against the
 bundled shapes, and the endpoints on a live server. A refused vote changes neither the motion nor
 the inbox; a motion is decided once."""
 

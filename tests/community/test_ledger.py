@@ -1,4 +1,4 @@
-"""The ledger (contract §5 acknowledge, §6): checked bodies, entries that conform, and the endpoint
+"""The ledger (model §5 acknowledge, §6): checked bodies, entries that conform, and the endpoint
 on a live server — a refused acknowledgement leaves the ledger as it was."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two-sided memberships (contract §4) through the endpoints of contract §5: invite, confirm,
+"""Two-sided memberships (model §4) through the endpoints of model §5: invite, confirm,
 accept, leave, sync, and the roster. Every refusal leaves the community pod byte-for-byte as it was."""
 
 from __future__ import annotations

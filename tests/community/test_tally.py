@@ -1,4 +1,4 @@
-"""Decision rules and the arithmetic of a vote (contract §7), without a server."""
+"""Decision rules and the arithmetic of a vote (model §7), without a server."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 ``shapes/examples/{name}/valid-*.ttl`` conforms, every ``invalid-*.ttl`` does not and says why in
 plain words (a non-empty ``sh:resultMessage``). Shape documents may refer to shapes of other bundled
 documents with ``sh:node``; like ``pod_server.shapes.ShapeLibrary``, the small loader here merges them
-(contract: notes/communities.md §1). Also: what pod-server writes for a new pod (its profile) and a
+(docs/community-model.md §1). Also: what pod-server writes for a new pod (its profile) and a
 new community (its profile and decision rules) conforms, and the Python example in
 docs/vocabulary.md runs."""
 
@@ -46,7 +46,7 @@ NAMES = [
     "motion",
     "vote",
 ]
-"""The 13 shape documents of the contract (notes/communities.md §1)."""
+"""The 13 shape documents of the model (docs/community-model.md §1)."""
 
 
 def shape_iri(name: str) -> URIRef:

@@ -1,7 +1,7 @@
 """The published vocabulary (vocab/cbpp.ttl) and JSON-LD context (vocab/cbpp.jsonld) agree with the
 terms code uses (pod_server.vocab.CBPP and KIND): every term there is defined here and nothing else
 is; every kind is a top concept of the kinds scheme; the shapes list exactly the kinds; the context
-expands short names to the same IRIs (contract: notes/communities.md §1, docs/vocabulary.md)."""
+expands short names to the same IRIs (docs/community-model.md §1, docs/vocabulary.md)."""
 
 from __future__ import annotations
 
@@ -269,8 +269,8 @@ def test_a_credit_total_expands_with_decimals_and_datetimes() -> None:
     assert report[str(DCTERMS.conformsTo)] == [{"@id": "https://commons.example/rules/value-1#rule"}]
 
 
-def test_the_contract_contribution_in_json_ld_is_the_turtle_example() -> None:
-    """The contract's contribution (notes/communities.md §6) written with the context gives the same
+def test_the_model_contribution_in_json_ld_is_the_turtle_example() -> None:
+    """The model's contribution (docs/community-model.md §6) written with the context gives the same
     triples as shapes/examples/contribution/valid-work.ttl."""
     base = "https://alice.example/contributions/install-guide"
     document = {
