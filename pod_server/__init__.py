@@ -145,6 +145,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from pod_server.http import ns
 
     ns.init_app(app, ns.NsServices(shapes))  # {base}.ns/: before the LDP routes' catch-all
+    # JSON-LD bodies may name the community context by this server's URL for it too (never fetched).
+    from pod_server.rdf.jsonld import COMMUNITY_CONTEXT, add_alias
+
+    add_alias(settings.base_url + ns.ROUTE + "cbpp.jsonld", COMMUNITY_CONTEXT)
     # Communities (pod_server.community, docs/decisions/0009-communities.md): pods with their own
     # WebID; the server reads members' pods as that WebID. Before the LDP routes' catch-all.
     from pod_server.community.agent import CommunityAgent

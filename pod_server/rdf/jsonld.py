@@ -44,7 +44,12 @@ BUNDLED_CONTEXTS: dict[str, str] = {
     "https://www.w3.org/ns/activitystreams": "activitystreams.jsonld",
     # Security Vocabulary v1 (ActivityPub actors' publicKey).
     "https://w3id.org/security/v1": "security-v1.jsonld",
+    # Our community vocabulary's context (vocab/cbpp.jsonld, docs/vocabulary.md); every pod-server
+    # also serves it at {base}.ns/cbpp.jsonld, an alias create_app registers (add_alias).
+    "https://w3id.org/pod-server/cbpp.jsonld": "cbpp.jsonld",
 }
+COMMUNITY_CONTEXT = "https://w3id.org/pod-server/cbpp.jsonld"
+"""The community vocabulary's context (docs/vocabulary.md), bundled: never fetched."""
 """Canonical URL of each bundled context -> file name in :data:`CONTEXTS_DIR`."""
 
 RdfDataset = dict[str, list[dict[str, Any]]]
@@ -72,6 +77,14 @@ def _variant_key(url: str) -> str:
 
 
 _BY_KEY: dict[str, str] = {_variant_key(url): url for url in BUNDLED_CONTEXTS}
+
+
+def add_alias(url: str, canonical: str) -> None:
+    """Let ``url`` name the bundled context ``canonical`` too (e.g. this server's own copy of a
+    context it serves). Idempotent; process-wide, like the bundle itself."""
+    if canonical not in BUNDLED_CONTEXTS:
+        raise KeyError(canonical)
+    _BY_KEY[_variant_key(url)] = canonical
 
 
 def bundled_url(url: str) -> str | None:
@@ -370,6 +383,7 @@ def apply_frame(
 
 __all__ = [
     "BUNDLED_CONTEXTS",
+    "COMMUNITY_CONTEXT",
     "CONTEXTS_DIR",
     "MAX_EMBED_DEPTH",
     "MAX_FRAMED_VALUES",
@@ -377,6 +391,7 @@ __all__ = [
     "MAX_FRAME_DEPTH",
     "JsonLdFrame",
     "RdfDataset",
+    "add_alias",
     "apply_frame",
     "bundled_context",
     "bundled_url",

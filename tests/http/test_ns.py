@@ -151,3 +151,35 @@ def test_folders_are_configurable(tmp_path: Path) -> None:
     assert (URIRef("https://w3id.org/pod-server/cbpp#Thing"), None, None) in g
     assert client.get("/.ns/shapes/contribution", base_url="http://pod.test").status_code == 404
     assert client.get("/.ns/cbpp.jsonld", base_url="http://pod.test").json == {"@context": {}}
+
+
+@pytest.mark.parametrize("context", ["https://w3id.org/pod-server/cbpp.jsonld", "{base}.ns/cbpp.jsonld"])
+def test_json_ld_bodies_may_use_the_community_context_without_a_fetch(live: LiveServer, context: str) -> None:
+    """The context is bundled (never fetched, like every context we accept): by its w3id IRI and by
+    this server's own URL for it."""
+    url = live.url + f"ctx-{abs(hash(context)) % 10_000}/rule"
+    body = {
+        "@context": context.format(base=live.url),
+        "@id": "#rule",
+        "@type": "DecisionRule",
+        "quorum": "0.5",
+        "period": "P7D",
+        "weighting": "OneMemberOneVote",
+    }
+    put = live.http.put(url, json=body, headers={"Content-Type": "application/ld+json"})
+    assert put.status_code == 201, put.text
+    stored = graph(live.http.get(url))
+    rule = URIRef(url + "#rule")
+    cbpp = "https://w3id.org/pod-server/cbpp#"
+    assert (rule, RDF.type, URIRef(cbpp + "DecisionRule")) in stored
+    assert (rule, URIRef(cbpp + "weighting"), URIRef(cbpp + "OneMemberOneVote")) in stored
+    assert str(stored.value(rule, URIRef(cbpp + "quorum"))) == "0.5"
+
+
+def test_another_servers_copy_of_the_context_is_not_fetched(live: LiveServer) -> None:
+    body = {"@context": "https://elsewhere.example/.ns/cbpp.jsonld", "@id": "#x", "quorum": "1"}
+    put = live.http.put(
+        live.url + "ctx-elsewhere", json=body, headers={"Content-Type": "application/ld+json"}
+    )
+    assert put.status_code == 400
+    assert "https://w3id.org/pod-server/cbpp.jsonld" in put.json()["detail"]
