@@ -17,7 +17,9 @@ snapshot_ours() {
   OURS_SRC="$WORK/src"
   OURS_DATA_ROOT="$WORK/data"
   mkdir -p "$OURS_SRC" "$OURS_DATA_ROOT"
-  cp -r "$REPO/pod_server" "$REPO/wsgi.py" "$OURS_SRC/"
+  # shapes/ and vocab/ are data beside the package (the bundled shapes, the vocabulary, and the
+  # community JSON-LD context the package links to).
+  cp -r "$REPO/pod_server" "$REPO/wsgi.py" "$REPO/shapes" "$REPO/vocab" "$OURS_SRC/"
   find "$OURS_SRC" -name __pycache__ -prune -exec rm -rf {} +
   "$OURS_PYTHON" -m compileall -q "$OURS_SRC" >/dev/null  # byte-compiled once, not in round 1's cold start
   export OURS_SRC OURS_DATA_ROOT OURS_PYTHON

@@ -19,10 +19,8 @@ OUT="${OUT:-$SCRATCH/results/shapes-$STAMP}"
 "$OURS_PYTHON" -c 'import pyshacl, rdflib, requests' 2>/dev/null \
   || { echo "pyshacl, rdflib or requests missing: pip install -e '$REPO'" >&2; exit 1; }
 
-# Our server runs from a snapshot of the working tree (bench/common.sh), removed at the end. The
-# bundled shapes and vocabulary are data beside the package: the snapshot needs them too.
+# Our server runs from a snapshot of the working tree (bench/common.sh), removed at the end.
 snapshot_ours
-cp -r "$REPO/shapes" "$REPO/vocab" "$OURS_SRC/"
 mkdir -p "$OUT" "$SCRATCH"
 
 {
