@@ -121,11 +121,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # Live updates (pod_server.notifications): built before the LDP routes, whose storage
     # descriptions list its subscription services.
     from pod_server.http import notifications
+    from pod_server.idp.signer import AgentSigner
     from pod_server.notifications.factory import build_service
 
-    notifier = build_service(
-        settings, store, ids, access, database, fetcher, app.extensions["pod_server.idp"].keys
-    )
+    # One signer for the requests this server makes as a WebID it issues for (the webhook sender,
+    # community agents): DPoP-bound tokens from our own identity provider.
+    signer = AgentSigner(app.extensions["pod_server.idp"].keys, issuer=settings.base_url)
+    notifier = build_service(settings, store, ids, access, database, fetcher, signer)
     # The SPARQL endpoint of each pod (pod_server.query): one in-memory index per worker, built from
     # storage on a pod's first query and kept current from the store's change events and, for
     # writes other workers make, from the notification bus. Before the LDP routes: their catch-all
@@ -153,12 +155,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # WebID; the server reads members' pods as that WebID. Before the LDP routes' catch-all.
     from pod_server.community.agent import CommunityAgent
     from pod_server.community.service import CommunityService
-    from pod_server.community.signer import AgentSigner
     from pod_server.http import community
 
-    community_agent = CommunityAgent(
-        store, access, fetcher, AgentSigner(app.extensions["pod_server.idp"].keys, issuer=settings.base_url)
-    )
+    community_agent = CommunityAgent(store, access, fetcher, signer)
     community.init_app(
         app,
         community.CommunityServices(

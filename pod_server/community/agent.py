@@ -6,7 +6,7 @@ server reads them with exactly that access, never more:
 - a URL on this server is read from the store after Web Access Control says ``C`` may Read it
   (no HTTP request to ourselves);
 - any other URL is fetched through the safe fetcher (:mod:`pod_server.fetch`) with a DPoP-bound
-  access token for ``C`` and a proof for that GET (:mod:`pod_server.community.signer`), never
+  access token for ``C`` and a proof for that GET (:mod:`pod_server.idp.signer`), never
   from the fetcher's cache (the answer depends on who asks), and without following redirects
   (the proof names one URL; the token stays with the host it was meant for).
 
@@ -26,9 +26,9 @@ from rdflib import Graph, URIRef
 from pod_server.access.credentials import Credentials
 from pod_server.access.groups import local_path
 from pod_server.access.modes import Mode
-from pod_server.community.signer import AgentSigner
 from pod_server.errors import NotFound, PodError, UnprocessableContent
 from pod_server.fetch import Fetched, FetchError, SafeFetcher
+from pod_server.idp.signer import AgentSigner
 from pod_server.rdf import formats
 from pod_server.rdf.convert import parse, serialize
 from pod_server.store.resource_store import ResourceStore

@@ -10,12 +10,11 @@ from pod_server.access.decision import AccessPolicy
 from pod_server.config import Settings
 from pod_server.db import Database
 from pod_server.fetch import SafeFetcher
-from pod_server.idp.keys import KeyStore
+from pod_server.idp.signer import AgentSigner
 from pod_server.ldp.identifiers import IdentifierMap
 from pod_server.notifications.bus import Bus, LocalBus
 from pod_server.notifications.channel import ChannelStore, MemoryChannels
 from pod_server.notifications.hub import Hub
-from pod_server.notifications.sender import WebhookSigner
 from pod_server.notifications.service import NotificationPolicy, NotificationService
 from pod_server.notifications.sibling_bus import SiblingBus
 from pod_server.notifications.sql_channels import SqlChannels
@@ -30,7 +29,7 @@ def build_service(
     access: AccessPolicy,
     database: Database,
     fetcher: SafeFetcher,
-    keys: KeyStore,
+    signer: AgentSigner,
 ) -> NotificationService:
     """The service for one worker: Redis pub/sub when ``redis_url`` is set, else in-process."""
     bus: Bus
@@ -58,9 +57,7 @@ def build_service(
         max_connections=settings.notification_max_connections,
     )
     built: list[NotificationService] = []
-    signer = WebhookSigner(
-        keys, issuer=settings.base_url, webid=NotificationService.sender_of(settings.base_url)
-    )
+    sender_webid = NotificationService.sender_of(settings.base_url)
     sender = WebhookSender(
         fetcher,
         channels,
@@ -68,7 +65,7 @@ def build_service(
         backoff=settings.webhook_backoff,
         # A dropped webhook is closed like an unsubscribe: removed, and every worker told.
         on_drop=lambda channel: built[0].close_channel(channel),
-        headers=signer.headers,
+        headers=lambda url: signer.headers(sender_webid, "POST", url),
     )
     service = NotificationService(
         store,

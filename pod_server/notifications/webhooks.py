@@ -45,8 +45,8 @@ JITTER = 0.2
 failed together are not retried in lock-step."""
 
 HeaderSource = Callable[[str], Mapping[str, str]]
-"""``target URL -> extra request headers``, e.g. ``WebhookSigner.headers`` (``Authorization`` and a
-fresh ``DPoP`` proof for that URL, WebhookChannel2023 #auth). Called before every attempt."""
+"""``target URL -> extra request headers``: the sender's ``Authorization`` and a fresh ``DPoP``
+proof for that URL (``AgentSigner.headers``, WebhookChannel2023 #auth). Called before every attempt."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from rdflib import Graph, URIRef
 
 from pod_server.community import founding
 from pod_server.community.service import CommunityService
-from pod_server.community.signer import AgentSigner
 from pod_server.errors import NotFound, StorageError
+from pod_server.idp.signer import AgentSigner
 from pod_server.store.resource_store import ResourceStore
 from tests.access.helpers import PUBLIC, Agent, log_in, make_person
 from tests.community.helpers import found, key, post, snapshot, write_member_half

@@ -1,11 +1,11 @@
-"""Requests made as a WebID this server issues for (a community agent ``C``).
+"""Requests made as a WebID this server issues for: the webhook sender
+(:mod:`pod_server.notifications.sender`) and community agents (:mod:`pod_server.community.agent`).
 
-Like the webhook sender (:mod:`pod_server.notifications.sender`), but for any WebID of a pod
-here and any method: an access token signed with the identity provider's key (Solid-OIDC §6,
+For any such WebID and any method: an access token signed with the identity provider's key (Solid-OIDC §6,
 what :func:`pod_server.idp.tokens.access_token` makes), bound to one DPoP key (RFC 9449 §6.1
 ``cnf.jkt``), and a fresh DPoP proof per request (RFC 9449 §4.2: ``htm``, ``htu`` without query
 and fragment, ``iat``, ``jti``, and ``ath``, the hash of the token, §4.3). A receiver verifies it
-like any Solid-OIDC request: C's profile names this server as its ``solid:oidcIssuer``.
+like any Solid-OIDC request: the WebID's profile names this server as its ``solid:oidcIssuer``.
 """
 
 from __future__ import annotations
