@@ -18,19 +18,18 @@ import stat
 import subprocess
 import sys
 import threading
-import traceback
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from pod_client.cli import EXIT_CODES, cli
 from rdflib import Graph, Literal, URIRef
 
-from tests.access.helpers import TURTLE, Agent, Person, log_in, make_person
+from tests.access.helpers import TURTLE, Agent
+from tests.clients.cli_runner import User, cli_user, run, run_json
 from tests.conftest import LiveServer, _serve
 from tests.idp.helpers import consent, follow_to, query_of
 from tests.idp.helpers import log_in as idp_log_in
@@ -41,25 +40,6 @@ DOC = b'@prefix ex: <http://example.org/> .\n\n<#it> ex:says "hello" .\n'
 
 
 @dataclass
-class User:
-    person: Person
-    session: Path
-    client_id: str
-    client_secret: str
-    agent: Agent  # test-side requests as this person, independent of the code under test
-
-    @property
-    def pod(self) -> str:
-        return self.person.pod
-
-    def fresh(self) -> str:
-        """A new, empty container in this person's pod."""
-        url = f"{self.pod}cli-{uuid.uuid4().hex[:8]}/"
-        assert self.agent.put(url, b"").status_code in (201, 204, 205)
-        return url
-
-
-@dataclass
 class World:
     server: LiveServer
     alice: User
@@ -67,47 +47,12 @@ class World:
     nobody: Path  # no saved session: the public
 
 
-def run(session: Path, *args: str, code: int = 0, input: str | bytes | None = None) -> Result:
-    """``pod --session SESSION ARGS...`` through click's runner; asserts the exit code."""
-    result = CliRunner().invoke(cli, ["--session", str(session), *args], input=input)
-    if result.exit_code != code:
-        trace = "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else ""
-        raise AssertionError(
-            f"pod {' '.join(args)}: exit {result.exit_code}, wanted {code}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}\n{trace}"
-        )
-    return result
-
-
-def run_json(session: Path, *args: str, code: int = 0) -> object:
-    return json.loads(run(session, "--json", *args, code=code).stdout)
-
-
-def _user(server: LiveServer, name: str, folder: Path) -> User:
-    person = make_person(server, name)
-    made = server.app.extensions["pod_server.accounts"].create_credential(
-        person.account_id, person.webid, "cli"
-    )
-    session = folder / f"{name}.json"
-    run(
-        session,
-        "login",
-        "--issuer",
-        server.url,
-        "--client-id",
-        made.client_id,
-        "--client-secret",
-        made.client_secret,
-    )
-    return User(person, session, made.client_id, made.client_secret, log_in(server, person))
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("pod-cli")
     for server in _serve(folder / "data", single_pod=False):
         yield World(
-            server, _user(server, "alice", folder), _user(server, "bob", folder), folder / "none.json"
+            server, cli_user(server, "alice", folder), cli_user(server, "bob", folder), folder / "none.json"
         )
 
 

@@ -8,39 +8,20 @@ that does not exist (the public).
 
 from __future__ import annotations
 
-import json
-import traceback
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from pod_client.cli import EXIT_CODES, cli
+from pod_client.cli import EXIT_CODES
 
-from tests.access.helpers import PUBLIC, Person, make_person
+from tests.access.helpers import PUBLIC
+from tests.clients.cli_runner import User, cli_user, run, run_json
 from tests.conftest import LiveServer, _serve
 
 C = "https://host.example/commons/"
-
-
-def run(session: Path, *args: str, code: int = 0) -> Result:
-    """``pod --session SESSION ARGS...``; asserts the exit code."""
-    result = CliRunner().invoke(cli, ["--session", str(session), *args])
-    if result.exit_code != code:
-        trace = "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else ""
-        raise AssertionError(
-            f"pod {' '.join(args)}: exit {result.exit_code}, wanted {code}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}\n{trace}"
-        )
-    return result
-
-
-def run_json(session: Path, *args: str, code: int = 0) -> Any:
-    return json.loads(run(session, "--json", *args, code=code).stdout)
 
 
 # -- arguments (no server: each mistake is found before any request) ----------------------------------
@@ -106,16 +87,6 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 
 @dataclass
-class User:
-    person: Person
-    session: Path
-
-    @property
-    def webid(self) -> str:
-        return self.person.webid
-
-
-@dataclass
 class World:
     server: LiveServer
     alice: User
@@ -125,30 +96,11 @@ class World:
     url: str  # the community
 
 
-def _user(server: LiveServer, name: str, folder: Path) -> User:
-    person = make_person(server, name)
-    made = server.app.extensions["pod_server.accounts"].create_credential(
-        person.account_id, person.webid, "cli"
-    )
-    session = folder / f"{name}.json"
-    run(
-        session,
-        "login",
-        "--issuer",
-        server.url,
-        "--client-id",
-        made.client_id,
-        "--client-secret",
-        made.client_secret,
-    )
-    return User(person, session)
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("pod-community-cli")
     for server in _serve(folder / "data", single_pod=False):
-        alice, bob, carol = (_user(server, n, folder) for n in ("alice", "bob", "carol"))
+        alice, bob, carol = (cli_user(server, n, folder) for n in ("alice", "bob", "carol"))
         name = "commons" + uuid.uuid4().hex[:6]
         made = run_json(alice.session, "community", "create", server.url, name, "--title", "OpenMaps Commons")
         assert made["confirmed"] is True
