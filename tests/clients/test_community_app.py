@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from flask.testing import FlaskClient
 from pod_client.session import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, wait_for
 from tests.conftest import LiveServer, _serve
 from tests.idp.helpers import csrf_of, hidden_fields
 
@@ -415,15 +414,6 @@ def app_server(world: World) -> Iterator[RunningApp]:
 @pytest.fixture
 def driver() -> Iterator[Any]:
     yield from headless_chromium()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting in the browser")
 
 
 def test_the_public_then_a_member_in_chromium(world: World, app_server: RunningApp, driver: Any) -> None:

@@ -27,7 +27,7 @@ from pod_client.errors import NotAuthenticated, PodClientError
 from pod_client.session import Session
 
 from tests.access.helpers import Person, make_person
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, wait_for
 from tests.conftest import LiveServer, _serve
 from tests.idp.helpers import app_site, consent, follow_to, log_in, query_of
 
@@ -447,15 +447,6 @@ def test_interactive_login_times_out(server: LiveServer) -> None:
 @pytest.fixture
 def driver() -> Iterator[Any]:
     yield from headless_chromium()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting in the browser")
 
 
 def test_interactive_login_in_headless_chromium(server: LiveServer, driver: Any, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ callback, token exchange with a DPoP proof, ID token and access token checked ag
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, wait_for
 from tests.conftest import LiveServer
 from tests.idp.helpers import AppSite, DpopKey, pkce, query_of, verify_jwt
 
@@ -22,15 +21,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def driver() -> Iterator[Any]:
     yield from headless_chromium()
-
-
-def wait_for(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting in the browser")
 
 
 def test_browser_login_consent_and_token_exchange(idp: LiveServer, site: AppSite, driver: object) -> None:
