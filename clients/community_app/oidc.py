@@ -3,16 +3,16 @@ identified by a Client ID Document.
 
 The pieces that speak to the provider (discovery, the token request with its DPoP proof and nonce
 retry, ID token checks, refresh and revocation) are ``pod_client``'s
-:class:`~pod_client.session.Session`; :class:`WebLoginSession` only swaps its loopback listener for
-the app's own ``/callback``:
+:class:`~pod_client.session.Session`, whose two login steps (``authorization_url`` and
+``finish_login``) the app runs across its own ``/callback`` instead of a loopback listener:
 
 1. :func:`find_issuers`: the visitor types a WebID (or an issuer); the app reads the WebID profile
    for ``solid:oidcIssuer`` (Solid-OIDC, "OIDC Issuer Discovery"), or takes the URL as an issuer
    when it answers OpenID discovery (OIDC Discovery §4);
-2. :meth:`WebLoginSession.authorization_url`: authorization code request (RFC 6749 §4.1) with the
+2. :func:`start_login`: authorization code request (RFC 6749 §4.1) with the
    ``client_id`` = ``{app}client-id`` (Solid-OIDC §5.1, :func:`client_id_document`), PKCE S256
    (RFC 7636 §4.2), ``state`` and ``nonce``;
-3. :meth:`WebLoginSession.complete`: checks ``state`` and ``iss`` (RFC 9207 §2.4), exchanges the
+3. :func:`finish_login`: checks ``state`` and ``iss`` (RFC 9207 §2.4), exchanges the
    code with a DPoP proof (RFC 9449 §5), verifies the ID token and reads the WebID from it;
 4. :func:`check_issuer`: the WebID's profile must list the issuer that vouched for it, or the
    login is refused (the same check Solid resource servers make).
@@ -20,16 +20,13 @@ the app's own ``/callback``:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urldefrag, urlencode, urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from pod_client.errors import PodClientError
-from pod_client.session import SCOPE, Session
+from pod_client.session import SCOPE, LoginRequest, Session
 from pod_client.vocab import SOLID
 from rdflib import URIRef
 
@@ -131,74 +128,35 @@ def check_issuer(reader: Reader, webid: str, issuer: str) -> None:
         raise LoginError(f"Your WebID profile does not name {issuer} as your identity provider.")
 
 
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def start_login(session: Session, redirect_uri: str) -> tuple[str, LoginRequest]:
+    """The provider's authorization URL for a login through the app's ``redirect_uri`` (pod_client
+    does the protocol: discovery, PKCE, state and nonce). Raises :class:`LoginError`."""
+    try:
+        return session.authorization_url(redirect_uri)
+    except PodClientError as exc:
+        raise LoginError(f"The identity provider could not be used: {exc}") from None
+    except ReadError as exc:
+        raise LoginError(f"The identity provider could not be used: {exc.message}") from None
 
 
-class WebLoginSession(Session):
-    """A ``pod_client`` session logged in through the app's redirect URI instead of a loopback
-    listener. Until :meth:`complete` it holds no token; after, it signs requests like any session."""
-
-    def authorization_url(self, redirect_uri: str, *, state: str, nonce: str, verifier: str) -> str:
-        """The provider's authorization URL for this login (discovering the provider first)."""
-        try:
-            metadata = self._discover()
-        except PodClientError as exc:
-            raise LoginError(f"The identity provider could not be used: {exc}") from None
-        except ReadError as exc:
-            raise LoginError(f"The identity provider could not be used: {exc.message}") from None
-        endpoint = metadata.get("authorization_endpoint")
-        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
-            raise LoginError(f"{self.issuer} has no authorization endpoint: it cannot log people in.")
-        assert self.client_id is not None
-        params = {
-            "response_type": "code",
-            "client_id": self.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": SCOPE,
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": _s256(verifier),
-            "code_challenge_method": "S256",
-            # OIDC Core §11: offline_access (a refresh token) comes with prompt=consent.
-            "prompt": "consent",
-        }
-        return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
-
-    def complete(
-        self, answer: Mapping[str, str], *, state: str, nonce: str, verifier: str, redirect_uri: str
-    ) -> None:
-        """Finish the login from the callback's query parameters. Raises :class:`LoginError`."""
-        try:
-            self._check_callback(answer, state)
-            form = {
-                "grant_type": "authorization_code",
-                "code": answer["code"],
-                "code_verifier": verifier,
-                "redirect_uri": redirect_uri,
-            }
-            self._apply(self._token_request(form), nonce=nonce)
-        except PodClientError as exc:
-            raise LoginError(f"The login did not complete: {exc}") from None
-        except ReadError as exc:
-            raise LoginError(f"The login did not complete: {exc.message}") from None
-        if self.webid is None:
-            raise LoginError("The identity provider did not say which WebID logged in.")
-
-
-def new_secrets() -> tuple[str, str, str]:
-    """``(state, nonce, verifier)`` for one login; the verifier has 43-128 unreserved characters
-    (RFC 7636 §4.1)."""
-    return secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(64)
+def finish_login(session: Session, answer: Mapping[str, str], login: LoginRequest) -> None:
+    """Finish the login from the callback's query parameters. Raises :class:`LoginError`."""
+    try:
+        session.finish_login(answer, login)
+    except PodClientError as exc:
+        raise LoginError(f"The login did not complete: {exc}") from None
+    except ReadError as exc:
+        raise LoginError(f"The login did not complete: {exc.message}") from None
+    if session.webid is None:
+        raise LoginError("The identity provider did not say which WebID logged in.")
 
 
 __all__ = [
     "Discovered",
     "LoginError",
-    "WebLoginSession",
     "check_issuer",
     "client_id_document",
     "find_issuers",
-    "new_secrets",
+    "finish_login",
+    "start_login",
 ]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pod_client.session import Session
+from pod_client.session import LoginRequest, Session
 
 PENDING_LIFETIME = 600.0
 """Seconds a started login may take before its state is forgotten."""
@@ -30,9 +30,8 @@ MAX_PENDING = 5
 class PendingLogin:
     """A login sent to the provider and not yet back: what the callback needs to finish it."""
 
-    state: str
-    nonce: str
-    verifier: str
+    login: LoginRequest
+    """The redirect URI, state, nonce and PKCE verifier pod_client made for this login."""
     session: Session
     """Not logged in yet: holds the issuer's metadata, the client id and the DPoP key."""
     return_to: str
@@ -52,7 +51,7 @@ class Visit:
         self.pending = {k: p for k, p in self.pending.items() if now - p.started < PENDING_LIFETIME}
         while len(self.pending) >= MAX_PENDING:
             self.pending.pop(next(iter(self.pending)))
-        self.pending[pending.state] = pending
+        self.pending[pending.login.state] = pending
 
     def take_pending(self, state: str, now: float) -> PendingLogin | None:
         """The login this state belongs to, removed (a state is used once), if still fresh."""

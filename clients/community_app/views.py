@@ -38,11 +38,11 @@ from community_app.credit import read_credit
 from community_app.fetch import GuardedHTTP, Reader, ReadError
 from community_app.oidc import (
     LoginError,
-    WebLoginSession,
     check_issuer,
     client_id_document,
     find_issuers,
-    new_secrets,
+    finish_login,
+    start_login,
 )
 from community_app.proposals import read_proposals
 from community_app.rdf import instant
@@ -272,11 +272,10 @@ def login() -> BaseResponse:
 
 def _start_login(issuer: str, next_page: str) -> BaseResponse:
     config = _state().config
-    state, nonce, verifier = new_secrets()
-    pending_session = WebLoginSession(issuer=issuer, client_id=config.client_id, http=_guarded())
-    url = pending_session.authorization_url(config.redirect_uri, state=state, nonce=nonce, verifier=verifier)
+    pending_session = Session(issuer=issuer, client_id=config.client_id, http=_guarded())
+    url, login = start_login(pending_session, config.redirect_uri)
     now = time.time()
-    _ensure_visit().add_pending(PendingLogin(state, nonce, verifier, pending_session, next_page, now), now)
+    _ensure_visit().add_pending(PendingLogin(login, pending_session, next_page, now), now)
     return redirect(url, 303)
 
 
@@ -297,17 +296,9 @@ def callback() -> BaseResponse:
             error="This login answer does not belong to a login started in this browser (or it took "
             "longer than ten minutes). Start the login again.",
         )
-    config = _state().config
     login_session = pending.session
-    assert isinstance(login_session, WebLoginSession)
     try:
-        login_session.complete(
-            request.args.to_dict(),
-            state=pending.state,
-            nonce=pending.nonce,
-            verifier=pending.verifier,
-            redirect_uri=config.redirect_uri,
-        )
+        finish_login(login_session, request.args.to_dict(), pending.login)
         assert login_session.webid is not None and login_session.issuer is not None
         check_issuer(_reader(public=True), login_session.webid, login_session.issuer)
     except LoginError as exc:

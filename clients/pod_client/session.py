@@ -47,6 +47,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
@@ -159,12 +160,25 @@ def _rewind(data: Body, start: int | None) -> None:
         seek(start)
 
 
+@dataclass(frozen=True)
+class LoginRequest:
+    """One browser login between :meth:`Session.authorization_url` and :meth:`Session.finish_login`:
+    the redirect URI and the secrets that tie the answer to this login (``state``, RFC 6749
+    §10.12; ``nonce``, OIDC Core §3.1.2.1; the PKCE ``verifier``, RFC 7636 §4.1)."""
+
+    redirect_uri: str
+    state: str
+    nonce: str
+    verifier: str
+
+
 class _Callback:
     """The loopback redirect listener (RFC 8252 §7.3): serves on 127.0.0.1 until the browser
     comes back to ``/callback``, answers a short page, and hands over the query parameters."""
 
-    def __init__(self, port: int, state: str) -> None:
+    def __init__(self, port: int) -> None:
         self.params: dict[str, str] | None = None
+        self.state: str | None = None  # the login's, set before the browser is sent off
         self._done = threading.Event()
         self._lock = threading.Lock()
         listener = self
@@ -187,7 +201,7 @@ class _Callback:
                     listener._done.set()
 
             def _answer(self, params: Mapping[str, str]) -> None:
-                if params.get("state") != state:
+                if params.get("state") != listener.state:
                     title, text = "Login failed", "The answer did not belong to this login. Start it again."
                 elif "error" in params or "code" not in params:
                     reason = params.get("error_description") or params.get("error") or "no code came back"
@@ -313,44 +327,67 @@ class Session:
         (a Client ID Document URL, or an id the operator registered), ``port`` must be the one in
         its registered redirect URI. Waits at most ``timeout`` seconds for the browser to return."""
         session = cls(issuer=issuer, client_id=client_id)
-        session._grant = "authorization_code"
-        metadata = session._discover()
-        endpoint = metadata.get("authorization_endpoint")
-        if not isinstance(endpoint, str):
-            raise PodClientError(f"{issuer} has no authorization_endpoint: it cannot log people in")
-        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 unreserved characters
-        listener = _Callback(port, state)
+        listener = _Callback(port)
         try:
-            redirect_uri = f"http://127.0.0.1:{listener.port}/callback"
-            if session.client_id is None:
-                session._register(redirect_uri, client_name)
-            assert session.client_id is not None
-            params = {
-                "response_type": "code",
-                "client_id": session.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": SCOPE,
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": _b64url(hashlib.sha256(verifier.encode("ascii")).digest()),
-                "code_challenge_method": "S256",
-                # OIDC Core §11: offline_access (a refresh token) comes with prompt=consent.
-                "prompt": "consent",
-            }
-            open_browser(endpoint + ("&" if "?" in endpoint else "?") + urlencode(params))
+            url, login = session.authorization_url(
+                f"http://127.0.0.1:{listener.port}/callback", client_name=client_name
+            )
+            listener.state = login.state
+            open_browser(url)
             answer = listener.wait(timeout)
         finally:
             listener.close()
-        session._check_callback(answer, state)
+        session.finish_login(answer, login)
+        return session
+
+    def authorization_url(
+        self, redirect_uri: str, *, client_name: str = "pod (Python)"
+    ) -> tuple[str, LoginRequest]:
+        """Step 1 of a browser login (OAuth 2.0 authorization code, RFC 6749 §4.1, with PKCE,
+        RFC 7636): discover the provider, register this app for ``redirect_uri`` when the session
+        has no ``client_id`` (RFC 7591), and return the URL to send the person to, with what
+        :meth:`finish_login` needs (keep it where only this login can reach it: it is a secret).
+        :meth:`interactive` does both steps with a loopback listener; a web app does them across
+        its own redirect."""
+        self._grant = "authorization_code"
+        metadata = self._discover()
+        endpoint = metadata.get("authorization_endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+            raise PodClientError(f"{self.issuer} has no authorization_endpoint: it cannot log people in")
+        if self.client_id is None:
+            self._register(redirect_uri, client_name)
+        assert self.client_id is not None
+        login = LoginRequest(
+            redirect_uri,
+            state=secrets.token_urlsafe(24),
+            nonce=secrets.token_urlsafe(24),
+            verifier=secrets.token_urlsafe(64),  # RFC 7636 §4.1: 43-128 unreserved characters
+        )
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": SCOPE,
+            "state": login.state,
+            "nonce": login.nonce,
+            "code_challenge": _b64url(hashlib.sha256(login.verifier.encode("ascii")).digest()),
+            "code_challenge_method": "S256",
+            # OIDC Core §11: offline_access (a refresh token) comes with prompt=consent.
+            "prompt": "consent",
+        }
+        return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params), login
+
+    def finish_login(self, answer: Mapping[str, str], login: LoginRequest) -> None:
+        """Step 2 of a browser login: check the provider's answer (the query of the redirect:
+        state, RFC 9207 ``iss``, errors) and exchange its code for DPoP-bound tokens."""
+        self._check_callback(answer, login.state)
         form = {
             "grant_type": "authorization_code",
             "code": answer["code"],
-            "code_verifier": verifier,
-            "redirect_uri": redirect_uri,
+            "code_verifier": login.verifier,
+            "redirect_uri": login.redirect_uri,
         }
-        session._apply(session._token_request(form), nonce=nonce)
-        return session
+        self._apply(self._token_request(form), nonce=login.nonce)
 
     def _check_callback(self, answer: Mapping[str, str], state: str) -> None:
         # RFC 6749 §10.12: the state ties the answer to this login (no forged redirects).
@@ -775,4 +812,4 @@ class Session:
         self._http.close()
 
 
-__all__ = ["REFRESH_MARGIN", "SCOPE", "Session"]
+__all__ = ["REFRESH_MARGIN", "SCOPE", "LoginRequest", "Session"]
