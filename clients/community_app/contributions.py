@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from pod_client.vocab import AS, CBPP, DCTERMS, OM, PROV, RDF, VF
+from pod_client.ledger import LedgerEntry, current_entries
+from pod_client.vocab import AS, CBPP, DCTERMS, OM, RDF, VF
 from rdflib import URIRef
 
 from community_app.community import Profile
@@ -20,22 +21,6 @@ from community_app.fetch import Reader, ReadError
 from community_app.rdf import children, instant, iri, iris, local_name, number, one, text, typed
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A ledger entry ``{c}ledger/{id}#entry``: the community's verdict on one contribution."""
-
-    iri: str
-    contribution: str
-    verdict: str
-    """``accepted`` or ``rejected``."""
-    contributor: str | None = None
-    reviewer: str | None = None
-    published: str | None = None
-    summary: str | None = None
-    corrects: str | None = None
-    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,25 +38,17 @@ class Contribution:
     evidence: tuple[str, ...] = ()
     visibility: str | None = None
     announced_by: str | None = None
-    acknowledgement: Entry | None = None
+    acknowledgement: LedgerEntry | None = None
 
 
 @dataclass
 class Ledger:
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[LedgerEntry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    def current(self) -> dict[str, Entry]:
-        """Per contribution, its latest entry that no other entry ``vf:corrects`` (§6)."""
-        superseded = {e.corrects for e in self.entries if e.corrects}
-        found: dict[str, Entry] = {}
-        for entry in self.entries:
-            if entry.iri in superseded:
-                continue
-            held = found.get(entry.contribution)
-            if held is None or (instant(entry.published) or _EPOCH) >= (instant(held.published) or _EPOCH):
-                found[entry.contribution] = entry
-        return found
+    def current(self) -> dict[str, LedgerEntry]:
+        """Per contribution, the entry that decides it (pod_client.ledger's rule, model §6)."""
+        return current_entries(self.entries)
 
 
 def read_ledger(reader: Reader, profile: Profile, limit: int = 200) -> Ledger:
@@ -93,23 +70,9 @@ def read_ledger(reader: Reader, profile: Profile, limit: int = 200) -> Ledger:
             | set(typed(graph, AS.Reject))
         )
         for node in sorted(nodes, key=str):
-            contribution = iri(graph, node, AS.object)
-            if contribution is None:
-                continue
-            rejected = (node, RDF.type, AS.Reject) in graph
-            ledger.entries.append(
-                Entry(
-                    iri=str(node),
-                    contribution=contribution,
-                    verdict="rejected" if rejected else "accepted",
-                    contributor=iri(graph, node, CBPP.contributor),
-                    reviewer=iri(graph, node, PROV.wasAssociatedWith),
-                    published=text(graph, node, AS.published),
-                    summary=text(graph, node, AS.summary),
-                    corrects=iri(graph, node, VF.corrects),
-                    digest=text(graph, node, CBPP.objectDigest),
-                )
-            )
+            entry = LedgerEntry.from_graph(graph, node)
+            if entry is not None:
+                ledger.entries.append(entry)
     return ledger
 
 
@@ -205,4 +168,4 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-__all__ = ["Contribution", "Entry", "Ledger", "read_contribution", "read_contributions", "read_ledger"]
+__all__ = ["Contribution", "Ledger", "read_contribution", "read_contributions", "read_ledger"]

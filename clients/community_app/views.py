@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -127,11 +127,11 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def _when(value: str | None) -> str:
-    """An xsd:dateTime as ``2026-11-03 16:00 UTC``; anything else as it is."""
-    moment = instant(value)
+def _when(value: str | datetime | None) -> str:
+    """An xsd:dateTime (or a datetime) as ``2026-11-03 16:00 UTC``; anything else as it is."""
+    moment = value if isinstance(value, datetime) else instant(value)
     if moment is None:
-        return value or "-"
+        return str(value or "-")
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

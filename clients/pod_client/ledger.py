@@ -74,6 +74,8 @@ class LedgerEntry:
     contributor: str | None = None
     reviewer: str | None = None
     corrects: str | None = None
+    summary: str | None = None
+    """The reviewer's note (``as:summary``)."""
 
     @classmethod
     def from_graph(cls, graph: Graph, node: Node) -> LedgerEntry | None:
@@ -97,6 +99,7 @@ class LedgerEntry:
             contributor=text(CBPP.contributor),
             reviewer=text(PROV.wasAssociatedWith),
             corrects=text(VF.corrects),
+            summary=text(AS.summary),
         )
 
 
@@ -386,14 +389,7 @@ def compute(
     cap); ``community`` is the community's WebID (the provider of every claim)."""
     if period_end <= period_start:
         raise ValueError("the period ends before it starts")
-    superseded = {e.corrects for e in entries if e.corrects}
-    latest: dict[str, LedgerEntry] = {}
-    for entry in entries:
-        if entry.iri in superseded:
-            continue
-        current = latest.get(entry.contribution)
-        if current is None or _order(entry) > _order(current):
-            latest[entry.contribution] = entry
+    latest = current_entries(entries)
     claims: list[Claim] = []
     skipped: list[Skipped] = []
     for contribution_iri in sorted(latest):
@@ -452,6 +448,21 @@ def compute(
         agent=agent,
         created=created or now(),
     )
+
+
+def current_entries(entries: Iterable[LedgerEntry]) -> dict[str, LedgerEntry]:
+    """Contribution IRI -> the entry that decides it: the latest (by ``as:published``, then IRI)
+    that no other entry ``vf:corrects`` (model §6: corrections are new entries)."""
+    listed = list(entries)
+    superseded = {e.corrects for e in listed if e.corrects}
+    latest: dict[str, LedgerEntry] = {}
+    for entry in listed:
+        if entry.iri in superseded:
+            continue
+        held = latest.get(entry.contribution)
+        if held is None or _order(entry) > _order(held):
+            latest[entry.contribution] = entry
+    return latest
 
 
 def _order(entry: LedgerEntry) -> tuple[datetime, str]:
@@ -603,6 +614,7 @@ __all__ = [
     "ValueRule",
     "compute",
     "compute_credit",
+    "current_entries",
     "fetch_contribution",
     "period_bounds",
     "read_ledger",
