@@ -7,6 +7,8 @@ A block meant to run is marked by an HTML comment on the line before its fence:
 from __future__ import annotations
 
 import re
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,3 +47,20 @@ def blocks(page: Path, language: str) -> list[Block]:
         line = text.count("\n", 0, match.start(2)) + 1
         found.append(Block(language, match.group(2), name, line, mark.group(1) if mark else None))
     return found
+
+
+def run_shell(
+    code: str, *, env: Mapping[str, str], cwd: Path, where: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` under bash with ``set -euo pipefail``; the test fails, naming ``where`` and
+    showing the output, unless it exits 0."""
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + code],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"{where}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done

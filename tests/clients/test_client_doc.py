@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -144,15 +143,7 @@ def test_the_shell_examples_run_in_order(server: LiveServer, tmp_path: Path) -> 
     for block in blocks("sh"):
         if not block.tested:
             continue
-        done = subprocess.run(
-            ["bash", "-c", "set -euo pipefail\n" + block.code],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"{block.where}\n{done.stdout}\n{done.stderr}"
+        done = doc_blocks.run_shell(block.code, env=env, cwd=tmp_path, where=block.where)
         out += done.stdout
 
     assert f"Logged in as {ann.webid} (at {ann.issuer}).\n" in out

@@ -207,15 +207,7 @@ def test_the_shell_examples_run_in_order(reader: Reader, tmp_path: Path) -> None
     for block in blocks("sh"):
         if not block.tested:
             continue
-        done = subprocess.run(
-            ["bash", "-c", "set -euo pipefail\n" + block.code],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"{block.where}\n{done.stdout}\n{done.stderr}"
+        done = doc_blocks.run_shell(block.code, env=env, cwd=tmp_path, where=block.where)
         # curl's CSV has CRLF line ends (RFC 4180); the page shows lines.
         printed = shown(done.stdout.replace("\r\n", "\n") + done.stderr, reader)
         wanted = output_after(block)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -30,17 +29,6 @@ pytestmark = pytest.mark.slow
 DOC = REPO / "docs" / "communities.md"
 
 
-def _credentials(user: User) -> tuple[str, str]:
-    made = requests.post(
-        user.server + ".account/api/credentials",
-        json={"webid": user.webid, "name": "pod command line"},
-        headers={"Authorization": f"Bearer {user.token}"},
-        timeout=10,
-    )
-    made.raise_for_status()
-    return made.json()["client_id"], made.json()["client_secret"]
-
-
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, User], str]]:
     if shutil.which("jq") is None:
@@ -56,15 +44,13 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
         env = {k: v for k, v in os.environ.items() if not k.startswith("POD_")}
         env.update(A=a.url, B=b.url, HOME=str(home))
         for name, user in people.items():
-            client_id, secret = _credentials(user)
+            client_id, secret = user.client_credentials(user.webid, "pod command line")
             env.update(
                 {name.upper(): user.webid, f"{name.upper()}_ID": client_id, f"{name.upper()}_SECRET": secret}
             )
-        script = "set -euo pipefail\n" + "\n".join(b.code for b in doc_blocks.blocks(DOC, "sh") if b.tested)
-        ran = subprocess.run(
-            ["bash", "-c", script], env=env, cwd=home, capture_output=True, text=True, timeout=300
-        )
-        assert ran.returncode == 0, f"the walkthrough failed:\n{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}"
+        # One script: the page's blocks share shell variables ($C, $DOCS, $MOTION...).
+        script = "\n".join(b.code for b in doc_blocks.blocks(DOC, "sh") if b.tested)
+        ran = doc_blocks.run_shell(script, env=env, cwd=home, where="docs/communities.md", timeout=300)
         yield a, people, ran.stdout
 
 

@@ -37,17 +37,13 @@ class User:
     webid: str
     session: Session
 
+    def client_credentials(self, webid: str, name: str) -> tuple[str, str]:
+        """``(client_id, client_secret)`` for a WebID of this account, made through the account API."""
+        return _client_credentials(self.server, self.token, webid, name)
+
     def credentials_for(self, webid: str, name: str = "ledger") -> Session:
         """A client-credentials session for another WebID of this account (e.g. its community's)."""
-        made = requests.post(
-            self.server + ".account/api/credentials",
-            json={"webid": webid, "name": name},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=10,
-        )
-        made.raise_for_status()
-        body = made.json()
-        return Session.client_credentials(self.server, body["client_id"], body["client_secret"])
+        return Session.client_credentials(self.server, *self.client_credentials(webid, name))
 
 
 @contextmanager
@@ -67,6 +63,17 @@ def two_servers(tmp: Path) -> Iterator[tuple[Server, Server]]:
         yield Server(*servers[0]), Server(*servers[1])
 
 
+def _client_credentials(server: str, token: str, webid: str, name: str) -> tuple[str, str]:
+    made = requests.post(
+        server + ".account/api/credentials",
+        json={"webid": webid, "name": name},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    made.raise_for_status()
+    return made.json()["client_id"], made.json()["client_secret"]
+
+
 def register(server: Server, pod: str) -> User:
     """An account with one pod named ``pod`` and a client-credentials session for its WebID."""
     api = server.url + ".account/api/"
@@ -82,15 +89,7 @@ def register(server: Server, pod: str) -> User:
     account = requests.get(api + "account", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
     webid = account["pods"][0]["webid"]
     pod_url = account["pods"][0]["pod"]
-    credential = requests.post(
-        api + "credentials",
-        json={"webid": webid, "name": "e2e"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    credential.raise_for_status()
-    secret = credential.json()
-    session = Session.client_credentials(server.url, secret["client_id"], secret["client_secret"])
+    session = Session.client_credentials(server.url, *_client_credentials(server.url, token, webid, "e2e"))
     return User(server.url, email, password, token, pod_url, webid, session)
 
 
