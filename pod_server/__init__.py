@@ -50,23 +50,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         max_jsonld_depth=settings.max_jsonld_depth,
     )
     backend = open_backend(settings)
-    store = ResourceStore(backend, ids, limits)
-    app.extensions["pod_server.store"] = store
-
-    # Accounts (pod_server.accounts): the server database, the account directory the identity
-    # provider reads, login throttling; the owner lookup lets storage roots advertise solid:owner.
-    from pod_server import db
-    from pod_server.accounts.seed import seed
-    from pod_server.accounts.service import SqlAccountDirectory
-    from pod_server.accounts.throttle import LoginThrottle
-    from pod_server.accounts.webid_proof import WebIdVerifier, through
-    from pod_server.fetch import fetcher_for
-    from pod_server.http import accounts
-
-    database = db.Database(settings.sql_url)
-    db.init_app(app, database)
     # One safe fetcher for every outbound request (WebID proofs, Client ID Documents, issuers'
-    # keys, WebID profiles); agent groups get a stricter one so a slow host never holds a request.
+    # keys, WebID profiles, remote shapes); agent groups get a stricter one (below) so a slow host
+    # never holds a request.
+    from pod_server.fetch import fetcher_for
+
     fetcher = fetcher_for(settings)
     app.extensions["pod_server.fetch"] = fetcher
     # Shape-constrained containers (LDP §4.2.1.6, docs/shapes.md): the store validates every write
@@ -76,7 +64,21 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     shapes = ShapeLibrary.bundled(base_url=settings.base_url)
     app.extensions["pod_server.shapes"] = shapes
-    store.constraints = ShapeConstraints(backend, ids, ShapeResolver(shapes, backend, ids, limits, fetcher))
+    constraints = ShapeConstraints(backend, ids, ShapeResolver(shapes, backend, ids, limits, fetcher))
+    store = ResourceStore(backend, ids, limits, constraints=constraints)
+    app.extensions["pod_server.store"] = store
+
+    # Accounts (pod_server.accounts): the server database, the account directory the identity
+    # provider reads, login throttling; the owner lookup lets storage roots advertise solid:owner.
+    from pod_server import db
+    from pod_server.accounts.seed import seed
+    from pod_server.accounts.service import SqlAccountDirectory
+    from pod_server.accounts.throttle import LoginThrottle
+    from pod_server.accounts.webid_proof import WebIdVerifier, through
+    from pod_server.http import accounts
+
+    database = db.Database(settings.sql_url)
+    db.init_app(app, database)
     group_fetcher = fetcher_for(
         settings, connect_timeout=1.0, read_timeout=2.0, total_timeout=2.0, max_bytes=512 * 1024
     )
