@@ -88,8 +88,7 @@ def confirm(svc: CommunityService, c: Community, credentials: Credentials, body:
     if problem is not None:
         raise UnprocessableContent(problem)
     node = svc.confirm(c, webid, member_half, actor=webid)
-    svc.derive_groups(c)
-    member = svc.member(c, webid)
+    member = next((m for m in svc.derive_groups(c) if m.webid == webid), None)
     return 200, {
         "confirmed": bool(member and member.confirmed),
         "membership": node,
@@ -140,9 +139,7 @@ def sync(svc: CommunityService, c: Community, credentials: Credentials, body: di
     found = svc.half(c, webid)
     if found is None or found[0].ended:
         raise Forbidden(f"only members of {c.url} may sync its groups; {webid} is not one")
-    members = svc.roster(c)
-    svc.derive_groups(c, members)
-    return 200, roster_json(svc, c, members)
+    return 200, roster_json(svc, c, svc.derive_groups(c))
 
 
 __all__ = ["Answer", "accept", "confirm", "invite", "leave", "roster_json", "sync"]

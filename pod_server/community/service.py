@@ -241,10 +241,13 @@ class CommunityService:
         return found
 
     # -- changing the roster -------------------------------------------------------------------
-    def derive_groups(self, c: Community, members: list[Member] | None = None) -> None:
+    def derive_groups(self, c: Community, members: list[Member] | None = None) -> list[Member]:
         """Rewrite ``{c}groups/members`` and ``{c}groups/{role}`` from the roster (documents
-        that did not change are left alone; groups of roles that no longer exist are deleted)."""
-        derived = roster.groups(c, self.roster(c) if members is None else members, self.roles(c))
+        that did not change are left alone; groups of roles that no longer exist are deleted).
+        Returns the roster it used, so callers need not confirm every membership again."""
+        if members is None:
+            members = self.roster(c)
+        derived = roster.groups(c, members, self.roles(c))
         for name, graph in derived.items():
             relative = f"groups/{name}"
             try:
@@ -258,6 +261,7 @@ class CommunityService:
             if not child.is_container and name not in derived:
                 with suppress(NotFound):
                     self.store.delete(child.path)
+        return members
 
     def admit(
         self,
