@@ -337,10 +337,11 @@ class Dispatcher:
         receiver.outlet.close(NORMAL, "the channel has ended (endAt)")
 
     def _revoke(self, receiver: Receiver) -> None:
+        # The channel goes first: a subscriber who sees the close (1008) must find it gone.
         self.remove(receiver)
-        receiver.outlet.close(POLICY_VIOLATION, "read access to the topic was revoked")
         if receiver.channel is not None:
             self._drop(receiver.channel)
+        receiver.outlet.close(POLICY_VIOLATION, "read access to the topic was revoked")
 
     def _drop(self, channel: Channel) -> None:
         log.info("notification channel %s closed: the subscriber may no longer read the topic", channel.id)
