@@ -133,10 +133,11 @@ def websocket_channel(token: str) -> Response:
     svc = _service()
     channel = svc.websocket_channel(f"{svc.ws_base}{ROUTE}WebSocketChannel2023/{SOCKET_SEGMENT}{token}")
     _room_for_one_more(svc)
+    seen = svc.topic_etag(channel.topic_path)  # before the 101: see attach_channel
     sock, _ = accept_websocket(request.environ)
     held: list[Receiver] = []
     outlet = svc.hub.websocket(sock, on_close=_detaching(svc, held))
-    held.append(svc.attach_channel(channel, outlet))
+    held.append(svc.attach_channel(channel, outlet, seen=seen))
     return Detached(outlet)
 
 

@@ -310,8 +310,19 @@ class NotificationService:
             raise NotFound("there is no such notification channel (it may have ended); subscribe again")
         return channel
 
-    def attach_channel(self, channel: Channel, outlet: Outlet) -> Receiver:
-        """Serve ``channel`` on an open WebSocket; a stale ``state`` is answered at once."""
+    def topic_etag(self, topic_path: str) -> str | None:
+        """The topic's ETag as notifications quote it (``state``), or ``None`` while it is absent."""
+        try:
+            return quoted(self.store.stat(topic_path).etag)
+        except NotFound:
+            return None
+
+    def attach_channel(self, channel: Channel, outlet: Outlet, *, seen: str | None) -> Receiver:
+        """Serve ``channel`` on an open WebSocket; a stale ``state`` is answered at once.
+
+        ``seen`` is the topic's ETag (:meth:`topic_etag`) from before the handshake's ``101`` went
+        out: a client may write the moment it has the ``101``, before this receiver is listening,
+        so a topic that changed since then is announced at once instead of being missed."""
         receiver = Receiver(
             outlet,
             channel.topic_path,
@@ -320,9 +331,12 @@ class NotificationService:
             channel,
             credentials_of(channel),
         )
-        self.dispatcher.add(
-            receiver, now_activity=self._state_activity(channel.topic_path, channel.topic, channel.state)
-        )
+        now = self._state_activity(channel.topic_path, channel.topic, channel.state)
+        if now is None and channel.state is None:
+            etag = self.topic_etag(channel.topic_path)
+            if etag != seen:
+                now = current(channel.topic, etag, self.clock(), secrets.token_hex(8))
+        self.dispatcher.add(receiver, now_activity=now)
         return receiver
 
     def attach_stream(
@@ -397,10 +411,7 @@ class NotificationService:
         """Notifications §7 ``state``: when the subscriber's state is not the topic's, say so now."""
         if state is None:
             return None
-        try:
-            etag: str | None = quoted(self.store.stat(topic_path).etag)
-        except NotFound:
-            etag = None
+        etag = self.topic_etag(topic_path)
         if etag is not None and _same_etag(etag, state):
             return None
         return current(topic_url, etag, self.clock(), secrets.token_hex(8))

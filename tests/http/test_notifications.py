@@ -5,6 +5,7 @@ the features, unsubscribe, malformed requests, and the legacy solid-0.1 protocol
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -496,3 +497,46 @@ def test_a_bad_websocket_handshake_is_400(server: LiveServer) -> None:
     r = requests.get(server.url, headers={"Upgrade": "websocket", "Connection": "Upgrade"}, timeout=5)
     assert r.status_code == 400
     assert r.headers["Content-Type"] == "application/problem+json"
+
+
+class _Recording:
+    """An outlet that keeps what it is sent (the hub's real outlets write to sockets)."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+        self.sent: list[str] = []
+
+    def send(self, text: str) -> None:
+        self.sent.append(text)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed.set()
+
+
+@pytest.mark.parametrize("changed", [True, False])
+def test_a_change_between_the_handshake_and_listening_is_not_missed(
+    server: LiveServer, changed: bool
+) -> None:
+    """A client may write the moment it has the 101, before the server's receiver listens: the
+    topic's ETag from before the 101 is compared when the receiver starts (service.attach_channel)."""
+    svc = server.app.extensions["pod_server.notifications"]
+    doc = server.fresh() + "doc.ttl"
+    requests.put(doc, data="<#a> <#b> <#c> .", headers=TURTLE, timeout=5)
+    channel = svc.websocket_channel(str(_ws_channel(server, doc)["receiveFrom"]))
+    seen = svc.topic_etag(channel.topic_path)
+    if changed:  # the write that slipped in between
+        requests.put(doc, data="<#a> <#b> <#d> .", headers=TURTLE, timeout=5)
+    outlet = _Recording()
+    receiver = svc.attach_channel(channel, outlet, seen=seen)
+    try:
+        deadline = time.monotonic() + 5
+        while changed and not outlet.sent and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0 if changed else 0.3)
+        if changed:
+            told = json.loads(outlet.sent[0])
+            assert (told["type"], told["state"]) == ("Update", requests.head(doc, timeout=5).headers["ETag"])
+        else:
+            assert outlet.sent == []
+    finally:
+        svc.dispatcher.remove(receiver)
